@@ -3,15 +3,20 @@ import { defineConfig } from "vitest/config";
 
 const packages = ["core", "testing", "etcd", "zookeeper", "fencing", "cli"];
 
+function source(name: string, file: string): string {
+  return fileURLToPath(new URL(`./packages/${name}/src/${file}`, import.meta.url));
+}
+
 export default defineConfig({
   resolve: {
     // Tests run against the sources, never against dist.
-    alias: Object.fromEntries(
-      packages.map((name) => [
-        `@elector/${name}`,
-        fileURLToPath(new URL(`./packages/${name}/src/index.ts`, import.meta.url)),
-      ]),
-    ),
+    alias: [
+      { find: /^@elector\/core\/backend$/, replacement: source("core", "backend.ts") },
+      ...packages.map((name) => ({
+        find: new RegExp(`^@elector/${name}$`),
+        replacement: source(name, "index.ts"),
+      })),
+    ],
   },
   test: {
     projects: [

@@ -10,9 +10,16 @@ try {
   if (typeof client.native?.a_create !== "function") {
     throw new Error("the module loaded but its native client is missing");
   }
-  console.log(`zookeeper addon loaded (ZOO_EPHEMERAL_SEQUENTIAL=${ZooKeeper.constants.ZOO_EPHEMERAL_SEQUENTIAL})`);
+  console.log(
+    `zookeeper addon loaded (ZOO_EPHEMERAL_SEQUENTIAL=${ZooKeeper.constants.ZOO_EPHEMERAL_SEQUENTIAL})`,
+  );
 } catch (error) {
-  console.error("The zookeeper native addon does not load:", error instanceof Error ? error.message : error);
-  console.error("Is `zookeeper` listed under onlyBuiltDependencies in pnpm-workspace.yaml? Then: pnpm rebuild zookeeper");
+  console.error(
+    "The zookeeper native addon does not load:",
+    error instanceof Error ? error.message : error,
+  );
+  console.error(
+    "Is `zookeeper` listed under onlyBuiltDependencies in pnpm-workspace.yaml? Then: pnpm rebuild zookeeper",
+  );
   process.exit(1);
 }

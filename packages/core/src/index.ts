@@ -1,1 +1,49 @@
-export {};
+export { createElector } from "./create-elector.js";
+export type {
+  CampaignOptions,
+  Elector,
+  LeaderInfo,
+  Leadership,
+  ObserveOptions,
+  Participant,
+  ReadOptions,
+} from "./elector.js";
+export {
+  BackendError,
+  BackendNotInstalledError,
+  CampaignInProgressError,
+  ConnectionError,
+  ElectorClosedError,
+  ElectorError,
+  type ElectorErrorCode,
+  InvalidOptionError,
+  isAbortError,
+  isElectorError,
+  isInvalidOptionError,
+  isLeadershipLostError,
+  isRetryableError,
+  LeadershipLostError,
+  type LossReason,
+  lossReasons,
+} from "./errors.js";
+export type {
+  ElectedEvent,
+  ElectorEvents,
+  LostEvent,
+  ResumedEvent,
+  SuspendedEvent,
+} from "./events.js";
+export { type BackoffOptions, type LeaderWork, type LeadOptions, lead } from "./lead.js";
+export { type LogFn, type Logger, silentLogger } from "./logger.js";
+export { createMemoryElector, MemoryElector, type MemoryFaults } from "./memory/memory-elector.js";
+export {
+  type ElectorConfig,
+  type ElectorOptions,
+  type EtcdConfig,
+  type EtcdTlsConfig,
+  type MemoryConfig,
+  parseElectorUrl,
+  redactUrl,
+  resolveConfig,
+  type ZooKeeperConfig,
+} from "./options.js";

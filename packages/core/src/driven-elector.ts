@@ -1,0 +1,263 @@
+import type { DriverContext, ElectionDriver } from "./driver.js";
+import type {
+  CampaignOptions,
+  Elector,
+  LeaderInfo,
+  Leadership,
+  ObserveOptions,
+  Participant,
+  ReadOptions,
+} from "./elector.js";
+import { CampaignInProgressError, ElectorClosedError, type LeadershipLostError } from "./errors.js";
+import { type ElectorEvents, TypedEvents } from "./events.js";
+import { LeaderFeed } from "./leader-feed.js";
+import type { Logger } from "./logger.js";
+import { anySignal, Term, type TermObserver } from "./term.js";
+
+/** What {@link DrivenElector} needs besides its driver. */
+export interface DrivenElectorOptions {
+  readonly election: string;
+  readonly id: string;
+  readonly logger: Logger;
+}
+
+/**
+ * The one {@link Elector} implementation: it wraps a backend's {@link ElectionDriver} and keeps
+ * the promises of the contract that do not depend on the backend.
+ */
+export class DrivenElector implements Elector, TermObserver {
+  readonly election: string;
+  readonly id: string;
+  readonly #events: TypedEvents<ElectorEvents>;
+  readonly #logger: Logger;
+  readonly #driver: ElectionDriver;
+  /** Aborted by close(): every wait of this elector listens to it. */
+  readonly #closing = new AbortController();
+  readonly #pending = new Set<Promise<unknown>>();
+  #term: Term | undefined;
+  #closed: Promise<void> | undefined;
+
+  /**
+   * @param makeDriver builds the driver with the context it reports to.
+   */
+  constructor(
+    options: DrivenElectorOptions,
+    makeDriver: (context: DriverContext) => ElectionDriver,
+  ) {
+    this.election = options.election;
+    this.id = options.id;
+    this.#logger = options.logger;
+    this.#events = new TypedEvents(options.logger);
+    this.#driver = makeDriver({
+      election: this.election,
+      id: this.id,
+      logger: this.#logger,
+      report: (error) => this.#report(error),
+    });
+  }
+
+  get backend(): string {
+    return this.#driver.backend;
+  }
+
+  get closed(): boolean {
+    return this.#closed !== undefined;
+  }
+
+  campaign(options: CampaignOptions = {}): Promise<Leadership> {
+    return this.#track(this.#campaign(options));
+  }
+
+  async #campaign(options: CampaignOptions): Promise<Leadership> {
+    if (this.closed) throw new ElectorClosedError("campaign()");
+    options.signal?.throwIfAborted();
+    if (this.#term !== undefined && !this.#term.signal.aborted) throw new CampaignInProgressError();
+
+    const term = new Term(this.election, this.id, this);
+    this.#term = term;
+    const withdraw = anySignal(options.signal, this.#closing.signal);
+    const onWithdraw = () => term.end("closed", "the campaign was withdrawn");
+    withdraw.addEventListener("abort", onWithdraw, { once: true });
+    this.#logger.debug("campaigning");
+    try {
+      const elected = await this.#driver.campaign({
+        value: options.value ?? this.id,
+        signal: anySignal(withdraw, term.signal),
+        term,
+      });
+      const refused = term.start(elected);
+      if (refused !== undefined) {
+        await term.release().catch((error: unknown) => this.releaseFailed(term, error));
+        throw refused;
+      }
+      return term;
+    } catch (error) {
+      term.end("closed", "the campaign failed", error);
+      throw this.#campaignError(error, options.signal);
+    } finally {
+      withdraw.removeEventListener("abort", onWithdraw);
+    }
+  }
+
+  /** Why a campaign rejects: the caller's abort reason, close, or the driver's own error. */
+  #campaignError(error: unknown, signal: AbortSignal | undefined): unknown {
+    if (signal?.aborted) return signal.reason;
+    if (this.#closing.signal.aborted) return new ElectorClosedError("campaign()");
+    return error;
+  }
+
+  leader(options: ReadOptions = {}): Promise<LeaderInfo | undefined> {
+    return this.#read("leader()", options, async (signal) => {
+      if (this.#driver.leader !== undefined) return this.#driver.leader(signal);
+      const [first] = await this.#driver.participants(signal);
+      return first === undefined
+        ? undefined
+        : { id: first.id, value: first.value, token: first.token };
+    });
+  }
+
+  participants(options: ReadOptions = {}): Promise<Participant[]> {
+    return this.#read("participants()", options, (signal) => this.#driver.participants(signal));
+  }
+
+  observe(options: ObserveOptions = {}): AsyncIterableIterator<LeaderInfo | undefined> {
+    const stop = new AbortController();
+    const signal = anySignal(options.signal, this.#closing.signal, stop.signal);
+    const feed = new LeaderFeed(signal, () => stop.abort());
+    if (!signal.aborted) this.#driver.watchLeader(feed, signal);
+    return feed;
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
+    this.#logger.debug("closing");
+    const term = this.#term;
+    if (term?.won && !term.signal.aborted) {
+      term.end("closed", "the elector was closed");
+      await term.release().catch((error: unknown) => this.releaseFailed(term, error));
+    }
+    this.#closing.abort(new ElectorClosedError("the operation"));
+    await Promise.allSettled([...this.#pending]);
+    try {
+      await this.#driver.close();
+    } catch (error) {
+      this.#report(error instanceof Error ? error : new Error(String(error)));
+    }
+    this.#logger.debug("closed");
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  on<E extends keyof ElectorEvents>(event: E, listener: (...args: ElectorEvents[E]) => void) {
+    return this.#events.on(event, listener);
+  }
+
+  once<E extends keyof ElectorEvents>(event: E, listener: (...args: ElectorEvents[E]) => void) {
+    return this.#events.once(event, listener);
+  }
+
+  off<E extends keyof ElectorEvents>(event: E, listener: (...args: ElectorEvents[E]) => void) {
+    this.#events.off(event, listener);
+  }
+
+  // --- TermObserver ---
+
+  elected(term: Term): void {
+    this.#logger.info({ token: term.token.toString() }, "elected");
+    this.#events.emit("elected", { election: this.election, id: this.id, token: term.token });
+  }
+
+  ended(term: Term, error: LeadershipLostError): void {
+    const level = error.code === "resigned" || error.code === "closed" ? "info" : "warn";
+    this.#logger[level]({ token: term.token.toString(), reason: error.code }, "leadership ended");
+    this.#events.emit("lost", {
+      election: this.election,
+      id: this.id,
+      token: term.token,
+      reason: error.code,
+      error,
+    });
+  }
+
+  suspended(term: Term, cause: string): void {
+    this.#logger.warn({ cause }, "suspended");
+    this.#events.emit("suspended", {
+      election: this.election,
+      id: this.id,
+      token: term.won ? term.token : undefined,
+      cause,
+    });
+  }
+
+  resumed(term: Term, suspendedMs: number): void {
+    this.#logger.info({ suspendedMs }, "resumed");
+    this.#events.emit("resumed", {
+      election: this.election,
+      id: this.id,
+      token: term.won ? term.token : undefined,
+      suspendedMs,
+    });
+  }
+
+  releaseFailed(term: Term, error: unknown): void {
+    const wrapped = new Error(
+      `could not delete the key of term ${term.token} of election ${JSON.stringify(this.election)}; it goes when its lease or session expires`,
+      { cause: error },
+    );
+    this.#report(wrapped);
+  }
+
+  #report(error: Error): void {
+    this.#logger.error({ err: error }, error.message);
+    this.#events.emit("error", error);
+  }
+
+  async #read<T>(
+    operation: string,
+    options: ReadOptions,
+    read: (signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    if (this.closed) throw new ElectorClosedError(operation);
+    options.signal?.throwIfAborted();
+    const signal = anySignal(options.signal, this.#closing.signal);
+    return this.#track(
+      raceSignal(read(signal), signal).catch((error: unknown) => {
+        if (options.signal?.aborted) throw options.signal.reason;
+        if (this.#closing.signal.aborted) throw new ElectorClosedError(operation);
+        throw error;
+      }),
+    );
+  }
+
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#pending.add(promise);
+    const forget = () => this.#pending.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+}
+
+/** Settles with `promise`, or rejects with the signal's reason as soon as it aborts. */
+export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,119 @@
+import type { LeadershipLostError } from "./errors.js";
+import type { Logger } from "./logger.js";
+
+/** Listener argument lists by event name. */
+export type EventMap = { [event: string]: unknown[] };
+
+/**
+ * A small typed event emitter. Unlike node:events, an `error` event with no listener is not
+ * thrown (it would crash the process from a background task), and a listener that throws is
+ * logged, not allowed to break the emitter.
+ */
+export class TypedEvents<Events extends EventMap> {
+  // Listeners are stored untyped; on() and emit() keep each event's types.
+  readonly #listeners = new Map<keyof Events, Set<unknown>>();
+  readonly #logger: Logger;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  /**
+   * Calls `listener` on every `event` until the returned function is called.
+   *
+   * @returns a function that removes the listener.
+   */
+  on<E extends keyof Events>(event: E, listener: (...args: Events[E]) => void): () => void {
+    let set = this.#listeners.get(event);
+    if (set === undefined) {
+      set = new Set();
+      this.#listeners.set(event, set);
+    }
+    set.add(listener);
+    return () => this.off(event, listener);
+  }
+
+  /** Calls `listener` on the next `event` only. */
+  once<E extends keyof Events>(event: E, listener: (...args: Events[E]) => void): () => void {
+    const off = this.on(event, (...args) => {
+      off();
+      listener(...args);
+    });
+    return off;
+  }
+
+  /** Removes a listener added with {@link on}. */
+  off<E extends keyof Events>(event: E, listener: (...args: Events[E]) => void): void {
+    this.#listeners.get(event)?.delete(listener);
+  }
+
+  /** @internal Calls every listener of `event` in the order they were added. */
+  emit<E extends keyof Events>(event: E, ...args: Events[E]): void {
+    const set = this.#listeners.get(event);
+    if (set === undefined) return;
+    for (const listener of [...set]) {
+      try {
+        (listener as (...args: Events[E]) => void)(...args);
+      } catch (error) {
+        this.#logger.error({ err: error, event: String(event) }, "an event listener threw");
+      }
+    }
+  }
+}
+
+/** What the `elected` event carries. */
+export interface ElectedEvent {
+  readonly election: string;
+  readonly id: string;
+  readonly token: bigint;
+}
+
+/** What the `lost` event carries. */
+export interface LostEvent {
+  readonly election: string;
+  readonly id: string;
+  readonly token: bigint;
+  /** Why, as a code; the same as `error.code`. */
+  readonly reason: LeadershipLostError["code"];
+  readonly error: LeadershipLostError;
+}
+
+/** What the `suspended` event carries. */
+export interface SuspendedEvent {
+  readonly election: string;
+  readonly id: string;
+  /** The leader's token if this candidate was leading, else undefined. */
+  readonly token: bigint | undefined;
+  /** Why authority is in doubt, for example "disconnected". */
+  readonly cause: string;
+}
+
+/** What the `resumed` event carries. */
+export interface ResumedEvent {
+  readonly election: string;
+  readonly id: string;
+  readonly token: bigint | undefined;
+  /** How long authority was in doubt, in milliseconds. */
+  readonly suspendedMs: number;
+}
+
+/**
+ * The events of an {@link Elector}, for operators: each is something worth counting.
+ *
+ * @example
+ * ```ts
+ * elector.on("lost", ({ reason }) => metrics.increment("leadership_lost", { reason }));
+ * ```
+ */
+export interface ElectorEvents extends EventMap {
+  /** This candidate became the leader. */
+  elected: [event: ElectedEvent];
+  /** This candidate's leadership ended; `reason` says why. */
+  lost: [event: LostEvent];
+  /** The connection is in doubt: `isActive()` is false until `resumed` or `lost`. */
+  suspended: [event: SuspendedEvent];
+  /** The connection came back within the session: authority is restored. */
+  resumed: [event: ResumedEvent];
+  /** A background failure that no caller's promise could carry (a failed cleanup, say). */
+  error: [error: Error];
+}

@@ -1,0 +1,31 @@
+/**
+ * One level of a {@link Logger}: pino's call shapes, `(message)` or `(fields, message)`.
+ */
+export type LogFn = {
+  (message: string): void;
+  (fields: Record<string, unknown>, message?: string): void;
+};
+
+/**
+ * The part of a pino logger that elector uses. A pino, bunyan-like or console-backed logger
+ * fits; the default is silent.
+ */
+export interface Logger {
+  debug: LogFn;
+  info: LogFn;
+  warn: LogFn;
+  error: LogFn;
+  /** A logger that adds `bindings` to every line. */
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+const ignore: LogFn = () => {};
+
+/** A logger that writes nothing: the default of every elector. */
+export const silentLogger: Logger = Object.freeze({
+  debug: ignore,
+  info: ignore,
+  warn: ignore,
+  error: ignore,
+  child: () => silentLogger,
+});

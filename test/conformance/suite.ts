@@ -1,0 +1,314 @@
+import {
+  type Elector,
+  ElectorClosedError,
+  type LeaderInfo,
+  type Leadership,
+  type LossReason,
+  lead,
+} from "@elector/core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+
+/** One backend, as the conformance suite needs it. */
+export interface ConformanceBackend {
+  /** Starts what the backend needs (a server); called once before the suite. */
+  setup?(): Promise<void>;
+  /** Stops it; called once after the suite. */
+  teardown?(): Promise<void>;
+  /** A new candidate in `election`. */
+  create(election: string, id: string): Promise<Elector>;
+  /** The TTL or session timeout the electors use, in milliseconds: time bounds derive from it. */
+  readonly ttlMs: number;
+  /**
+   * Faults that end a term from outside, where the backend can inject them, with the reason
+   * the leader must see.
+   */
+  readonly faults?: readonly {
+    readonly name: string;
+    readonly reason: LossReason;
+    inject(elector: Elector, leadership: Leadership): Promise<void>;
+  }[];
+}
+
+/**
+ * The behaviour every backend must show. A backend is done when it passes this suite, not
+ * when it has green tests of its own.
+ */
+export function describeConformance(name: string, backend: ConformanceBackend): void {
+  describe(`conformance: ${name}`, () => {
+    const open: Elector[] = [];
+    let elections = 0;
+    /** A fresh election name per test, so that tests never see each other's candidates. */
+    const election = () => `conformance-${process.pid}-${Date.now().toString(36)}-${++elections}`;
+    const candidates = async (electionName: string, count: number) => {
+      const made: Elector[] = [];
+      for (let index = 0; index < count; index++) {
+        const elector = await backend.create(electionName, `candidate-${index}`);
+        open.push(elector);
+        made.push(elector);
+      }
+      return made;
+    };
+    /** Waits until `elector` sees `count` participants: the line is formed. */
+    const lineOf = async (elector: Elector, count: number) => {
+      const deadline = Date.now() + backend.ttlMs * 2;
+      for (;;) {
+        const participants = await elector.participants();
+        if (participants.length === count) return participants;
+        if (Date.now() > deadline) {
+          throw new Error(`expected ${count} participants, saw ${participants.length}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+
+    beforeAll(async () => backend.setup?.(), 300_000);
+    afterAll(async () => backend.teardown?.(), 120_000);
+    afterEach(async () => {
+      await Promise.all(open.splice(0).map((elector) => elector.close()));
+    });
+
+    it("keeps five contending candidates mutually exclusive over many terms", async () => {
+      const electors = await candidates(election(), 5);
+      const ledger: { holder: string | undefined; terms: { id: string; token: bigint }[] } = {
+        holder: undefined,
+        terms: [],
+      };
+      const termsEach = 4;
+      await Promise.all(
+        electors.map(async (elector) => {
+          for (let term = 0; term < termsEach; term++) {
+            const leadership = await elector.campaign();
+            expect(ledger.holder, "another candidate was leading").toBeUndefined();
+            expect(leadership.isActive()).toBe(true);
+            ledger.holder = elector.id;
+            ledger.terms.push({ id: elector.id, token: leadership.token });
+            await new Promise((resolve) => setTimeout(resolve, 2));
+            expect(leadership.isActive()).toBe(true);
+            ledger.holder = undefined;
+            await leadership.resign();
+          }
+        }),
+      );
+      expect(ledger.terms).toHaveLength(5 * termsEach);
+      const tokens = ledger.terms.map((term) => term.token);
+      for (let index = 1; index < tokens.length; index++) {
+        expect(tokens[index]).toBeGreaterThan(tokens[index - 1] as bigint);
+      }
+    });
+
+    it("hands leadership over in FIFO order on resign", async () => {
+      const name = election();
+      const [a, b, c] = (await candidates(name, 3)) as [Elector, Elector, Elector];
+      const order: string[] = [];
+      const first = await a.campaign();
+      order.push(a.id);
+      const elected = (elector: Elector) => (leadership: Leadership) => {
+        order.push(elector.id);
+        return leadership;
+      };
+      const second = b.campaign().then(elected(b));
+      await lineOf(a, 2);
+      const third = c.campaign().then(elected(c));
+      await lineOf(a, 3);
+      expect((await a.participants()).map((participant) => participant.id)).toEqual([
+        a.id,
+        b.id,
+        c.id,
+      ]);
+      await first.resign();
+      await (await second).resign();
+      await (await third).resign();
+      expect(order).toEqual([a.id, b.id, c.id]);
+    });
+
+    it("gives every term a token strictly greater than the terms before it", async () => {
+      const [a, b] = (await candidates(election(), 2)) as [Elector, Elector];
+      const tokens: bigint[] = [];
+      for (let round = 0; round < 3; round++) {
+        for (const elector of [a, b]) {
+          const leadership = await elector.campaign();
+          tokens.push(leadership.token);
+          const leader = await elector.leader();
+          expect(leader).toEqual({ id: elector.id, value: elector.id, token: leadership.token });
+          await leadership.resign();
+        }
+      }
+      expect([...tokens].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0))).toEqual(tokens);
+      expect(new Set(tokens).size).toBe(tokens.length);
+    });
+
+    it("observes each change once and in order, including no leader", async () => {
+      const name = election();
+      const [watcher, a, b] = (await candidates(name, 3)) as [Elector, Elector, Elector];
+      const controller = new AbortController();
+      const seen: (LeaderInfo | undefined)[] = [];
+      let wake: (() => void) | undefined;
+      const observing = (async () => {
+        for await (const leader of watcher.observe({ signal: controller.signal })) {
+          seen.push(leader);
+          wake?.();
+        }
+      })();
+      const until = async (count: number) => {
+        const deadline = Date.now() + backend.ttlMs * 2;
+        while (seen.length < count) {
+          if (Date.now() > deadline) throw new Error(`saw ${seen.length} of ${count} changes`);
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, 50);
+          });
+        }
+      };
+      await until(1);
+      const leaderA = await a.campaign({ value: "a-1" });
+      await until(2);
+      await leaderA.proclaim("a-2");
+      await until(3);
+      const pendingB = b.campaign({ value: "b-1" });
+      await lineOf(watcher, 2);
+      await leaderA.resign();
+      const leaderB = await pendingB;
+      await until(4);
+      await leaderB.resign();
+      await until(5);
+      controller.abort();
+      await observing;
+      expect(seen).toEqual([
+        undefined,
+        { id: a.id, value: "a-1", token: leaderA.token },
+        { id: a.id, value: "a-2", token: leaderA.token },
+        { id: b.id, value: "b-1", token: leaderB.token },
+        undefined,
+      ]);
+    });
+
+    it("rejects a campaign aborted by its signal with an AbortError and leaves no participant", async () => {
+      const [a, b] = (await candidates(election(), 2)) as [Elector, Elector];
+      const leadership = await a.campaign();
+      const controller = new AbortController();
+      const waiting = b.campaign({ signal: controller.signal });
+      await lineOf(a, 2);
+      controller.abort();
+      await expect(waiting).rejects.toMatchObject({ name: "AbortError" });
+      expect((await a.participants()).map((participant) => participant.id)).toEqual([a.id]);
+      await expect(b.campaign({ signal: AbortSignal.abort() })).rejects.toMatchObject({
+        name: "AbortError",
+      });
+      expect(await a.participants()).toHaveLength(1);
+      // The aborted candidate may campaign again, and is elected when the leader resigns.
+      const again = b.campaign();
+      await lineOf(a, 2);
+      await leadership.resign();
+      expect((await again).isActive()).toBe(true);
+    });
+
+    it("settles every pending promise on close, is idempotent, and never elects after close", async () => {
+      const [a, b] = (await candidates(election(), 2)) as [Elector, Elector];
+      const leadership = await a.campaign();
+      let electedAfterClose = false;
+      b.on("elected", () => {
+        electedAfterClose = true;
+      });
+      const waiting = b.campaign();
+      await lineOf(a, 2);
+      const closing = b.close();
+      expect(b.close()).toBe(closing);
+      await expect(waiting).rejects.toBeInstanceOf(ElectorClosedError);
+      await closing;
+      expect(b.closed).toBe(true);
+      await expect(b.campaign()).rejects.toBeInstanceOf(ElectorClosedError);
+      await expect(b.leader()).rejects.toBeInstanceOf(ElectorClosedError);
+      expect(await a.participants()).toHaveLength(1);
+      await leadership.resign();
+      expect(await a.leader()).toBeUndefined();
+      expect(electedAfterClose).toBe(false);
+
+      // Closing a leader ends its term with "closed" and lets the next one in.
+      const [c, d] = (await candidates(election(), 2)) as [Elector, Elector];
+      const leaderC = await c.campaign();
+      const pendingD = d.campaign();
+      await lineOf(c, 2);
+      await c.close();
+      expect(leaderC.signal.reason).toMatchObject({ code: "closed" });
+      expect((await pendingD).isActive()).toBe(true);
+    });
+
+    it("aborts the leadership signal with the reason of the loss", async () => {
+      const [a] = (await candidates(election(), 1)) as [Elector];
+      const resigned = await a.campaign();
+      await resigned.resign();
+      expect(resigned.signal.aborted).toBe(true);
+      expect(resigned.signal.reason).toMatchObject({
+        name: "LeadershipLostError",
+        code: "resigned",
+      });
+      expect(resigned.isActive()).toBe(false);
+      await expect(resigned.proclaim("late")).rejects.toMatchObject({ code: "resigned" });
+
+      for (const fault of backend.faults ?? []) {
+        const lost: LossReason[] = [];
+        const off = a.on("lost", ({ reason }) => lost.push(reason));
+        const leadership = await a.campaign();
+        await fault.inject(a, leadership);
+        await waitForAbort(leadership.signal, backend.ttlMs * 2, fault.name);
+        off();
+        expect(leadership.signal.reason, fault.name).toMatchObject({ code: fault.reason });
+        expect(lost, fault.name).toEqual([fault.reason]);
+        expect(leadership.isActive(), fault.name).toBe(false);
+        // Nothing is left behind: the line is empty again.
+        await expect.poll(() => a.participants(), { timeout: backend.ttlMs * 2 }).toEqual([]);
+      }
+    });
+
+    it("never lets lead() run work on two candidates at once", async () => {
+      const electors = await candidates(election(), 3);
+      const stop = new AbortController();
+      const ledger = {
+        holder: undefined as string | undefined,
+        terms: 0,
+        overlaps: 0,
+        inactive: 0,
+      };
+      const target = 12;
+      const runs = electors.map((elector) =>
+        lead(
+          elector,
+          async (leadership) => {
+            if (ledger.holder !== undefined) ledger.overlaps++;
+            if (!leadership.isActive()) ledger.inactive++;
+            ledger.holder = elector.id;
+            ledger.terms++;
+            if (ledger.terms >= target) stop.abort();
+            await new Promise((resolve) => setTimeout(resolve, 3));
+            ledger.holder = undefined;
+          },
+          { signal: stop.signal, backoff: { minDelayMs: 1, maxDelayMs: 20 } },
+        ),
+      );
+      await Promise.all(runs);
+      expect(ledger.overlaps).toBe(0);
+      expect(ledger.inactive).toBe(0);
+      expect(ledger.terms).toBeGreaterThanOrEqual(target);
+      expect(ledger.holder).toBeUndefined();
+      await expect.poll(() => electors[0]?.participants(), { timeout: backend.ttlMs }).toEqual([]);
+    });
+  });
+}
+
+function waitForAbort(signal: AbortSignal, timeoutMs: number, what: string): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${what}: no loss within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+}
