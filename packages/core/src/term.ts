@@ -48,12 +48,11 @@ export class Term implements Leadership, TermControl {
   }
 
   isActive(): boolean {
-    return (
-      this.#elected !== undefined &&
-      !this.#controller.signal.aborted &&
-      this.#suspendedAt === undefined &&
-      now() < this.#deadline
-    );
+    if (this.#elected === undefined || this.#controller.signal.aborted) return false;
+    // After a long pause of the process the deadline timer has not run yet; seeing the clock
+    // past the deadline ends the term here and now, so it cannot come back.
+    if (this.#passedDeadline()) return false;
+    return this.#suspendedAt === undefined;
   }
 
   deadline(): number {
@@ -81,6 +80,8 @@ export class Term implements Leadership, TermControl {
 
   extendDeadline(at: number): void {
     if (this.#controller.signal.aborted || at <= this.#deadline) return;
+    // A renewal acknowledged after the deadline is too late: the term ends whatever it says.
+    if (this.#elected !== undefined && this.#passedDeadline()) return;
     this.#deadline = at;
     if (this.#elected !== undefined) this.#armDeadline();
   }
@@ -166,11 +167,15 @@ export class Term implements Leadership, TermControl {
   #activeOrThrow(): ElectedTerm {
     if (this.#controller.signal.aborted) throw this.#reason();
     if (this.#elected === undefined) throw new Error("this term was never won");
-    if (now() >= this.#deadline) {
-      this.end("deadline-passed", "no renewal was acknowledged before the local deadline");
-      throw this.#reason();
-    }
+    if (this.#passedDeadline()) throw this.#reason();
     return this.#elected;
+  }
+
+  /** Ends the term if the local deadline has passed; says whether it had. */
+  #passedDeadline(): boolean {
+    if (now() < this.#deadline) return false;
+    this.end("deadline-passed", "no renewal was acknowledged before the local deadline");
+    return true;
   }
 
   #armDeadline(): void {
@@ -179,11 +184,7 @@ export class Term implements Leadership, TermControl {
     const delay = Math.max(0, this.#deadline - now());
     this.#deadlineTimer = setTimeout(() => {
       // A renewal may have moved the deadline after this timer was set.
-      if (now() >= this.#deadline) {
-        this.end("deadline-passed", "no renewal was acknowledged before the local deadline");
-      } else {
-        this.#armDeadline();
-      }
+      if (!this.#passedDeadline()) this.#armDeadline();
     }, delay);
   }
 }
