@@ -15,7 +15,9 @@ import {
 
 /** The options a backend package receives: validated, with the logger bound. */
 export interface BackendElectorOptions {
+  /** The election's name, validated. */
   readonly election: string;
+  /** The candidate's id, validated or generated. */
   readonly id: string;
   /** Already bound to `{ election, id, backend }`. */
   readonly logger: Logger;
@@ -27,6 +29,7 @@ export interface BackendElectorOptions {
  * @typeParam C the backend's resolved configuration.
  */
 export interface BackendModule<C extends ResolvedConfig> {
+  /** Opens an elector on this backend with a validated configuration. */
   openElector(config: C, options: BackendElectorOptions): Promise<Elector>;
 }
 

@@ -8,7 +8,7 @@ import type {
   Participant,
   ReadOptions,
 } from "./elector.js";
-import { CampaignInProgressError, ElectorClosedError, type LeadershipLostError } from "./errors.js";
+import { CampaignInProgressError, ElectorClosedError } from "./errors.js";
 import { type ElectorEvents, TypedEvents } from "./events.js";
 import { LeaderFeed } from "./leader-feed.js";
 import type { Logger } from "./logger.js";
@@ -16,8 +16,11 @@ import { anySignal, Term, type TermObserver } from "./term.js";
 
 /** What {@link DrivenElector} needs besides its driver. */
 export interface DrivenElectorOptions {
+  /** The election's name. */
   readonly election: string;
+  /** The candidate's id. */
   readonly id: string;
+  /** Already bound to `{ election, id, backend }`. */
   readonly logger: Logger;
 }
 
@@ -25,7 +28,7 @@ export interface DrivenElectorOptions {
  * The one {@link Elector} implementation: it wraps a backend's {@link ElectionDriver} and keeps
  * the promises of the contract that do not depend on the backend.
  */
-export class DrivenElector implements Elector, TermObserver {
+export class DrivenElector implements Elector {
   readonly election: string;
   readonly id: string;
   readonly #events: TypedEvents<ElectorEvents>;
@@ -73,7 +76,7 @@ export class DrivenElector implements Elector, TermObserver {
     options.signal?.throwIfAborted();
     if (this.#term !== undefined && !this.#term.signal.aborted) throw new CampaignInProgressError();
 
-    const term = new Term(this.election, this.id, this);
+    const term = new Term(this.election, this.id, this.#observer);
     this.#term = term;
     const withdraw = anySignal(options.signal, this.#closing.signal);
     const onWithdraw = () => term.end("closed", "the campaign was withdrawn");
@@ -87,7 +90,7 @@ export class DrivenElector implements Elector, TermObserver {
       });
       const refused = term.start(elected);
       if (refused !== undefined) {
-        await term.release().catch((error: unknown) => this.releaseFailed(term, error));
+        await term.release().catch((error: unknown) => this.#observer.releaseFailed(term, error));
         throw refused;
       }
       return term;
@@ -124,7 +127,13 @@ export class DrivenElector implements Elector, TermObserver {
     const stop = new AbortController();
     const signal = anySignal(options.signal, this.#closing.signal, stop.signal);
     const feed = new LeaderFeed(signal, () => stop.abort());
-    if (!signal.aborted) this.#driver.watchLeader(feed, signal);
+    if (!signal.aborted) {
+      try {
+        this.#driver.watchLeader(feed, signal);
+      } catch (error) {
+        feed.fail(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
     return feed;
   }
 
@@ -138,7 +147,7 @@ export class DrivenElector implements Elector, TermObserver {
     const term = this.#term;
     if (term?.won && !term.signal.aborted) {
       term.end("closed", "the elector was closed");
-      await term.release().catch((error: unknown) => this.releaseFailed(term, error));
+      await term.release().catch((error: unknown) => this.#observer.releaseFailed(term, error));
     }
     this.#closing.abort(new ElectorClosedError("the operation"));
     await Promise.allSettled([...this.#pending]);
@@ -150,6 +159,7 @@ export class DrivenElector implements Elector, TermObserver {
     this.#logger.debug("closed");
   }
 
+  /** {@link close}, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -166,52 +176,50 @@ export class DrivenElector implements Elector, TermObserver {
     this.#events.off(event, listener);
   }
 
-  // --- TermObserver ---
-
-  elected(term: Term): void {
-    this.#logger.info({ token: term.token.toString() }, "elected");
-    this.#events.emit("elected", { election: this.election, id: this.id, token: term.token });
-  }
-
-  ended(term: Term, error: LeadershipLostError): void {
-    const level = error.code === "resigned" || error.code === "closed" ? "info" : "warn";
-    this.#logger[level]({ token: term.token.toString(), reason: error.code }, "leadership ended");
-    this.#events.emit("lost", {
-      election: this.election,
-      id: this.id,
-      token: term.token,
-      reason: error.code,
-      error,
-    });
-  }
-
-  suspended(term: Term, cause: string): void {
-    this.#logger.warn({ cause }, "suspended");
-    this.#events.emit("suspended", {
-      election: this.election,
-      id: this.id,
-      token: term.won ? term.token : undefined,
-      cause,
-    });
-  }
-
-  resumed(term: Term, suspendedMs: number): void {
-    this.#logger.info({ suspendedMs }, "resumed");
-    this.#events.emit("resumed", {
-      election: this.election,
-      id: this.id,
-      token: term.won ? term.token : undefined,
-      suspendedMs,
-    });
-  }
-
-  releaseFailed(term: Term, error: unknown): void {
-    const wrapped = new Error(
-      `could not delete the key of term ${term.token} of election ${JSON.stringify(this.election)}; it goes when its lease or session expires`,
-      { cause: error },
-    );
-    this.#report(wrapped);
-  }
+  /** What this elector's terms report to; kept off the public surface. */
+  readonly #observer: TermObserver = {
+    elected: (term) => {
+      this.#logger.info({ token: term.token.toString() }, "elected");
+      this.#events.emit("elected", { election: this.election, id: this.id, token: term.token });
+    },
+    ended: (term, error) => {
+      const level = error.code === "resigned" || error.code === "closed" ? "info" : "warn";
+      this.#logger[level]({ token: term.token.toString(), reason: error.code }, "leadership ended");
+      this.#events.emit("lost", {
+        election: this.election,
+        id: this.id,
+        token: term.token,
+        reason: error.code,
+        error,
+      });
+    },
+    suspended: (term, cause) => {
+      this.#logger.warn({ cause }, "suspended");
+      this.#events.emit("suspended", {
+        election: this.election,
+        id: this.id,
+        token: term.won ? term.token : undefined,
+        cause,
+      });
+    },
+    resumed: (term, suspendedMs) => {
+      this.#logger.info({ suspendedMs }, "resumed");
+      this.#events.emit("resumed", {
+        election: this.election,
+        id: this.id,
+        token: term.won ? term.token : undefined,
+        suspendedMs,
+      });
+    },
+    releaseFailed: (term, error) => {
+      this.#report(
+        new Error(
+          `could not delete the key of term ${term.token} of election ${JSON.stringify(this.election)}; it goes when its lease or session expires`,
+          { cause: error },
+        ),
+      );
+    },
+  };
 
   #report(error: Error): void {
     this.#logger.error({ err: error }, error.message);

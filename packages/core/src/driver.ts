@@ -35,6 +35,7 @@ export interface CampaignRequest {
    * and rejects. Once the driver resolved, the term's end is told by `term.signal`.
    */
   readonly signal: AbortSignal;
+  /** Where to report on the term this campaign may win. */
   readonly term: TermControl;
 }
 
@@ -62,7 +63,7 @@ export interface LeaderListener {
 
 /**
  * The part of a backend that differs between etcd, ZooKeeper and memory. `@elector/core` wraps
- * it in the one {@link Elector} implementation that keeps the contract's promises: never
+ * it in the one `Elector` implementation that keeps the contract's promises: never
  * "elected" after abort or close, one campaign at a time, deadlines, events, idempotent close.
  *
  * @remarks
@@ -86,7 +87,9 @@ export interface ElectionDriver {
 
 /** What every driver is told about its elector. */
 export interface DriverContext {
+  /** The election's name. */
   readonly election: string;
+  /** The candidate's id. */
   readonly id: string;
   /** Already bound to `{ election, id }`. */
   readonly logger: Logger;

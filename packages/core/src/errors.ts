@@ -50,6 +50,7 @@ const brand = Symbol.for("@elector/core/error");
  * rather than `instanceof`, which fails across duplicate installs.
  */
 export class ElectorError extends Error {
+  /** Always `"ElectorError"`. */
   override readonly name: string = "ElectorError";
   /** A stable machine-readable code. */
   readonly code: ElectorErrorCode;
@@ -79,6 +80,7 @@ export class ElectorError extends Error {
  * ```
  */
 export class InvalidOptionError extends ElectorError {
+  /** Always `"InvalidOptionError"`. */
   override readonly name: string = "InvalidOptionError";
   /** The option's name as the caller wrote it, for example `ttlSeconds` or `url`. */
   readonly option: string;
@@ -94,6 +96,7 @@ export class InvalidOptionError extends ElectorError {
 
 /** The configuration chose a backend whose package is not installed. */
 export class BackendNotInstalledError extends ElectorError {
+  /** Always `"BackendNotInstalledError"`. */
   override readonly name: string = "BackendNotInstalledError";
   /** The package to install, for example `@elector/etcd`. */
   readonly packageName: string;
@@ -110,6 +113,7 @@ export class BackendNotInstalledError extends ElectorError {
 
 /** The elector was closed: pending and later calls settle with this. */
 export class ElectorClosedError extends ElectorError {
+  /** Always `"ElectorClosedError"`. */
   override readonly name: string = "ElectorClosedError";
   constructor(operation: string) {
     super("elector-closed", `${operation} failed: the elector is closed`);
@@ -118,6 +122,7 @@ export class ElectorClosedError extends ElectorError {
 
 /** `campaign()` was called while an earlier campaign or term of the same elector is under way. */
 export class CampaignInProgressError extends ElectorError {
+  /** Always `"CampaignInProgressError"`. */
   override readonly name: string = "CampaignInProgressError";
   constructor() {
     super(
@@ -129,6 +134,7 @@ export class CampaignInProgressError extends ElectorError {
 
 /** The coordination service could not be reached or answered with a transient failure. */
 export class ConnectionError extends ElectorError {
+  /** Always `"ConnectionError"`. */
   override readonly name: string = "ConnectionError";
   constructor(message: string, options: { cause?: unknown } = {}) {
     super("connection-failed", message, { ...options, retryable: true });
@@ -137,6 +143,7 @@ export class ConnectionError extends ElectorError {
 
 /** The coordination service refused an operation for a reason retrying will not fix. */
 export class BackendError extends ElectorError {
+  /** Always `"BackendError"`. */
   override readonly name: string = "BackendError";
   constructor(message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
     super("backend-failed", message, options);
@@ -148,6 +155,7 @@ export class BackendError extends ElectorError {
  * `proclaim()` rejects with afterwards. The backend's own error, if any, is the `cause`.
  */
 export class LeadershipLostError extends ElectorError {
+  /** Always `"LeadershipLostError"`. */
   override readonly name: string = "LeadershipLostError";
   declare readonly code: LossReason;
 

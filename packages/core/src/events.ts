@@ -63,24 +63,33 @@ export class TypedEvents<Events extends EventMap> {
 
 /** What the `elected` event carries. */
 export interface ElectedEvent {
+  /** The election's name. */
   readonly election: string;
+  /** This candidate's id. */
   readonly id: string;
+  /** The new term's fencing token. */
   readonly token: bigint;
 }
 
 /** What the `lost` event carries. */
 export interface LostEvent {
+  /** The election's name. */
   readonly election: string;
+  /** This candidate's id. */
   readonly id: string;
+  /** The ended term's fencing token. */
   readonly token: bigint;
   /** Why, as a code; the same as `error.code`. */
   readonly reason: LeadershipLostError["code"];
+  /** The error that aborted `leadership.signal`, with the backend's error as `cause`. */
   readonly error: LeadershipLostError;
 }
 
 /** What the `suspended` event carries. */
 export interface SuspendedEvent {
+  /** The election's name. */
   readonly election: string;
+  /** This candidate's id. */
   readonly id: string;
   /** The leader's token if this candidate was leading, else undefined. */
   readonly token: bigint | undefined;
@@ -90,8 +99,11 @@ export interface SuspendedEvent {
 
 /** What the `resumed` event carries. */
 export interface ResumedEvent {
+  /** The election's name. */
   readonly election: string;
+  /** This candidate's id. */
   readonly id: string;
+  /** The leader's token if this candidate is leading, else undefined. */
   readonly token: bigint | undefined;
   /** How long authority was in doubt, in milliseconds. */
   readonly suspendedMs: number;

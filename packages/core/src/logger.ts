@@ -11,9 +11,13 @@ export type LogFn = {
  * fits; the default is silent.
  */
 export interface Logger {
+  /** Steps of a campaign or term, for troubleshooting. */
   debug: LogFn;
+  /** Elected, resigned, resumed. */
   info: LogFn;
+  /** Losses other than resign and close, suspensions. */
   warn: LogFn;
+  /** Background failures, such as a cleanup that failed. */
   error: LogFn;
   /** A logger that adds `bindings` to every line. */
   child(bindings: Record<string, unknown>): Logger;

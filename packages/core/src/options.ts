@@ -9,6 +9,7 @@ import type { Logger } from "./logger.js";
  * @example `memory://`, `memory://tests?ttlMs=300`
  */
 export interface MemoryConfig {
+  /** Selects this backend. */
   readonly backend: "memory";
   /**
    * Electors share elections only within the same name.
@@ -43,6 +44,7 @@ export interface EtcdTlsConfig {
  * @example `etcd://10.0.0.1:2379,10.0.0.2:2379/services?ttl=10`, `etcds://user:pass@etcd:2379`
  */
 export interface EtcdConfig {
+  /** Selects this backend. */
   readonly backend: "etcd";
   /**
    * Client URLs or `host:port` pairs of the cluster's members. Optional when `client` is given.
@@ -66,7 +68,12 @@ export interface EtcdConfig {
   /** Use TLS: `true` for the system's CAs, or files. `etcds://` sets `true`. */
   readonly tls?: boolean | EtcdTlsConfig;
   /** User and password authentication. Never logged. */
-  readonly auth?: { readonly username: string; readonly password: string };
+  readonly auth?: {
+    /** The etcd user. */
+    readonly username: string;
+    /** Its password. */
+    readonly password: string;
+  };
   /**
    * An existing `Etcd3` client to share (its connection, and one keep-alive stream for every
    * elector on it). The elector does not close it.
@@ -85,6 +92,7 @@ export interface EtcdConfig {
  * @example `zk://10.0.0.1:2181,10.0.0.2:2181/elector?sessionTimeoutMs=10000`
  */
 export interface ZooKeeperConfig {
+  /** Selects this backend. */
   readonly backend: "zookeeper";
   /** `host:port` pairs of the ensemble's servers. */
   readonly servers: readonly string[];
@@ -112,19 +120,18 @@ export type ElectorConfig = MemoryConfig | EtcdConfig | ZooKeeperConfig;
 /** {@link MemoryConfig} with every default applied. */
 export type ResolvedMemoryConfig = Readonly<Required<MemoryConfig>>;
 
-/** {@link EtcdConfig} with every default applied. */
-export interface ResolvedEtcdConfig {
-  readonly backend: "etcd";
-  /** Full client URLs (`http://host:2379`, `https://…` with TLS). */
-  readonly endpoints: readonly string[];
-  readonly prefix: string;
-  readonly ttlSeconds: number;
-  readonly safetyMarginMs: number;
+/**
+ * {@link EtcdConfig} with every default applied; `endpoints` are full client URLs
+ * (`http://host:2379`, or `https://…` with TLS).
+ */
+export type ResolvedEtcdConfig = Readonly<Required<Omit<EtcdConfig, "tls" | "auth" | "client">>> & {
+  /** TLS files; `{}` for the system's CAs; undefined when TLS is off. */
   readonly tls: EtcdTlsConfig | undefined;
-  readonly auth: { readonly username: string; readonly password: string } | undefined;
+  /** User and password, or undefined. */
+  readonly auth: EtcdConfig["auth"];
+  /** The shared `Etcd3` client, or undefined. */
   readonly client: unknown;
-  readonly requestTimeoutMs: number;
-}
+};
 
 /** {@link ZooKeeperConfig} with every default applied. */
 export type ResolvedZooKeeperConfig = Readonly<Required<ZooKeeperConfig>>;

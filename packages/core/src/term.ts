@@ -72,6 +72,7 @@ export class Term implements Leadership, TermControl {
     await this.release(options.signal);
   }
 
+  /** {@link resign}, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.resign();
   }

@@ -47,6 +47,7 @@ export class MemoryElector extends DrivenElector {
   /** Fault injection for this candidate. */
   readonly faults: MemoryFaults;
 
+  /** @internal Use {@link createMemoryElector} or `createElector("memory://…")`. */
   constructor(
     config: ResolvedMemoryConfig,
     options: { election: string; id: string; logger: Logger },
