@@ -1,0 +1,50 @@
+import { createServer } from "node:net";
+
+// Below Linux's ephemeral range (32768-60999 by default), from which both the kernel picks
+// client ports and Docker picks ports for `-p 0`: a port chosen here is not taken by either
+// while its container is stopped, so the container gets it back on `docker start`.
+const lowestPort = 20_000;
+const highestPort = 32_000;
+
+// Ports handed out by this process and not yet released: cluster members start at once,
+// and none of them has bound its port when the next one is chosen.
+const reserved = new Set<number>();
+
+/**
+ * A host port that is free now, for a container to publish its server port on, so that the
+ * endpoint stays the same across stop and restart. Docker may still refuse it if something
+ * takes it in between; the caller then asks again.
+ */
+export async function reserveHostPort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = lowestPort + Math.floor(Math.random() * (highestPort - lowestPort));
+    if (reserved.has(port)) continue;
+    if (await isFree(port)) {
+      reserved.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free host port found between ${lowestPort} and ${highestPort}`);
+}
+
+/** Gives `port` back once its container is removed. */
+export function releaseHostPort(port: number): void {
+  reserved.delete(port);
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    // 0.0.0.0: where Docker publishes ports; a port taken on any address fails here too.
+    server.listen({ port, host: "0.0.0.0", exclusive: true }, () => {
+      server.close(() => resolve(true));
+    });
+  });
+}
+
+/** Whether a Docker error says the chosen host port was taken. */
+export function isPortConflict(error: unknown): boolean {
+  const text = error instanceof Error ? error.message : String(error);
+  return /port is already allocated|address already in use/i.test(text);
+}

@@ -1,0 +1,83 @@
+import { type StartedZooKeeperEnsemble, ZooKeeperEnsemble } from "@elector/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import ZooKeeper from "zookeeper";
+import { eventually, settledWithin } from "../../support/eventually.js";
+import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import { openZooKeeperClient } from "../../support/zookeeper-client.js";
+
+describe("ZooKeeperEnsemble", () => {
+  let ensemble: StartedZooKeeperEnsemble | undefined;
+  const started = (): StartedZooKeeperEnsemble => {
+    if (ensemble === undefined) throw new Error("the zookeeper ensemble did not start");
+    return ensemble;
+  };
+
+  beforeAll(async () => {
+    ensemble = await new ZooKeeperEnsemble().start();
+  });
+  afterAll(async () => {
+    await ensemble?.stop();
+  });
+  printServerLogsOnFailure(() => ensemble?.servers ?? []);
+
+  it("lists every server in getConnectionString() and has one leader", async () => {
+    const zk = started();
+    expect(zk.getConnectionString().split(",")).toHaveLength(3);
+    const modes = await Promise.all(zk.servers.map((server) => server.getMode()));
+    expect(modes.filter((mode) => mode === "leader")).toHaveLength(1);
+    expect(modes.filter((mode) => mode === "follower")).toHaveLength(2);
+  });
+
+  it("a leader cut off by disconnect() stops serving its clients while the other two keep quorum, and serves again after reconnect()", async () => {
+    const zk = started();
+    const tickMs = zk.tickTimeMs;
+    // A server that hears nothing from its peers for syncLimit ticks gives up on them.
+    const detectMs = (zk.syncLimitTicks + 2) * tickMs * 2;
+    // The majority elects a leader and its follower syncs within initLimit ticks.
+    const recoverMs = (zk.initLimitTicks + zk.syncLimitTicks) * tickMs * 2;
+    // The cut-off server's client keeps its session through the partition, to resume after.
+    const cutOffOptions = { sessionTimeoutMs: 40 * tickMs, connectTimeoutMs: recoverMs };
+    // The C client waits a share of the session timeout before it tries the next server:
+    // short sessions let the majority's client move on to a serving server quickly.
+    const majorityOptions = { sessionTimeoutMs: 20 * tickMs, connectTimeoutMs: recoverMs };
+
+    const leader = await zk.findLeader();
+    const others = zk.servers.filter((server) => server !== leader);
+    const cutOff = await openZooKeeperClient(leader.getConnectionString(), cutOffOptions);
+    const majority = await openZooKeeperClient(
+      others.map((server) => server.getConnectionString()).join(","),
+      majorityOptions,
+    );
+    try {
+      await majority.create("/harness-quorum", "before", ZooKeeper.constants.ZOO_PERSISTENT);
+      await leader.disconnect();
+
+      await eventually("the cut-off leader stops serving", detectMs, async () => {
+        expect(await leader.getMode()).toBe("not-serving");
+      });
+      // Not served for as long as it takes a server to give up on its peers.
+      const read = cutOff.get("/harness-quorum", false);
+      read.catch(() => undefined);
+      expect((await settledWithin(read, zk.syncLimitTicks * tickMs)).state).not.toBe("fulfilled");
+
+      await eventually("the other two elect a leader and accept a write", recoverMs, () =>
+        majority.set("/harness-quorum", "during", -1),
+      );
+      expect((await Promise.all(others.map((server) => server.getMode()))).sort()).toEqual([
+        "follower",
+        "leader",
+      ]);
+
+      await leader.reconnect();
+      await leader.waitUntilReady({ timeoutMs: recoverMs });
+      expect(await leader.getMode()).toBe("follower");
+      const [, data] = (await eventually("its client reads again", recoverMs, () =>
+        cutOff.get("/harness-quorum", false),
+      )) as [unknown, Buffer | string];
+      expect(String(data)).toBe("during");
+    } finally {
+      cutOff.close();
+      majority.close();
+    }
+  });
+});

@@ -1,0 +1,73 @@
+import { type StartedZooKeeperContainer, ZooKeeperContainer } from "@elector/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import ZooKeeper from "zookeeper";
+import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import { openZooKeeperClient } from "../../support/zookeeper-client.js";
+
+describe("ZooKeeperContainer", () => {
+  let zk: StartedZooKeeperContainer | undefined;
+  const started = (): StartedZooKeeperContainer => {
+    if (zk === undefined) throw new Error("zookeeper did not start");
+    return zk;
+  };
+  // A session outlives a restart of the server by far (sessions last at most 120 ticks).
+  const sessionTimeoutMs = (): number => 40 * started().tickTimeMs;
+
+  beforeAll(async () => {
+    zk = await new ZooKeeperContainer().start();
+  });
+  afterAll(async () => {
+    await zk?.remove();
+  });
+  printServerLogsOnFailure(() => [zk]);
+
+  it("creates a znode and reads it back through the zookeeper client at getConnectionString()", async () => {
+    const server = started();
+    expect(server.getConnectionString()).toMatch(/^127\.0\.0\.1:\d+$/);
+    const client = await openZooKeeperClient(server.getConnectionString(), {
+      sessionTimeoutMs: sessionTimeoutMs(),
+      connectTimeoutMs: sessionTimeoutMs(),
+    });
+    try {
+      const path = await client.create(
+        "/harness-hello",
+        "hello",
+        ZooKeeper.constants.ZOO_PERSISTENT,
+      );
+      expect(path).toBe("/harness-hello");
+      const [, data] = (await client.get("/harness-hello", false)) as [unknown, Buffer | string];
+      expect(String(data)).toBe("hello");
+    } finally {
+      client.close();
+    }
+  });
+
+  it("answers four-letter words: ruok with imok, and srvr with its standalone mode", async () => {
+    const server = started();
+    expect(await server.fourLetterWord("ruok")).toBe("imok");
+    expect(await server.fourLetterWord("srvr")).toContain("Mode: standalone");
+    expect(await server.getMode()).toBe("standalone");
+  });
+
+  it("keeps its znodes and its connection string across stop() and restart()", async () => {
+    const server = started();
+    const connect = server.getConnectionString();
+    const options = { sessionTimeoutMs: sessionTimeoutMs(), connectTimeoutMs: sessionTimeoutMs() };
+    const before = await openZooKeeperClient(connect, options);
+    try {
+      await before.create("/harness-durable", "kept", ZooKeeper.constants.ZOO_PERSISTENT);
+    } finally {
+      before.close();
+    }
+    await server.stop();
+    await server.restart();
+    expect(server.getConnectionString()).toBe(connect);
+    const after = await openZooKeeperClient(connect, options);
+    try {
+      const [, data] = (await after.get("/harness-durable", false)) as [unknown, Buffer | string];
+      expect(String(data)).toBe("kept");
+    } finally {
+      after.close();
+    }
+  });
+});
