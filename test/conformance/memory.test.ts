@@ -25,4 +25,5 @@ describeConformance("memory", {
       inject: async (elector) => asMemory(elector).faults.stopRenewals(),
     },
   ],
+  silence: async (elector) => asMemory(elector).faults.stopRenewals(),
 });

@@ -27,6 +27,11 @@ export interface ConformanceBackend {
     readonly reason: LossReason;
     inject(elector: Elector, leadership: Leadership): Promise<void>;
   }[];
+  /**
+   * Cuts `elector` off so that its renewals stop reaching the server while the others keep
+   * it, where the backend can: the leader must step down before a successor is elected.
+   */
+  silence?(elector: Elector): Promise<void>;
 }
 
 /**
@@ -171,6 +176,9 @@ export function describeConformance(name: string, backend: ConformanceBackend): 
       await until(4);
       await leaderB.resign();
       await until(5);
+      // One more change: had a repeat been queued, it would show up before this one.
+      const leaderA2 = await a.campaign({ value: "a-3" });
+      await until(6);
       controller.abort();
       await observing;
       expect(seen).toEqual([
@@ -179,6 +187,7 @@ export function describeConformance(name: string, backend: ConformanceBackend): 
         { id: a.id, value: "a-2", token: leaderA.token },
         { id: b.id, value: "b-1", token: leaderB.token },
         undefined,
+        { id: a.id, value: "a-3", token: leaderA2.token },
       ]);
     });
 
@@ -205,6 +214,9 @@ export function describeConformance(name: string, backend: ConformanceBackend): 
     it("settles every pending promise on close, is idempotent, and never elects after close", async () => {
       const [a, b] = (await candidates(election(), 2)) as [Elector, Elector];
       const leadership = await a.campaign();
+      const observation = b.observe();
+      await observation.next();
+      const observationEnd = observation.next();
       let electedAfterClose = false;
       b.on("elected", () => {
         electedAfterClose = true;
@@ -216,6 +228,7 @@ export function describeConformance(name: string, backend: ConformanceBackend): 
       await expect(waiting).rejects.toBeInstanceOf(ElectorClosedError);
       await closing;
       expect(b.closed).toBe(true);
+      await expect(observationEnd).resolves.toEqual({ value: undefined, done: true });
       await expect(b.campaign()).rejects.toBeInstanceOf(ElectorClosedError);
       await expect(b.leader()).rejects.toBeInstanceOf(ElectorClosedError);
       expect(await a.participants()).toHaveLength(1);
@@ -246,19 +259,39 @@ export function describeConformance(name: string, backend: ConformanceBackend): 
       await expect(resigned.proclaim("late")).rejects.toMatchObject({ code: "resigned" });
 
       for (const fault of backend.faults ?? []) {
+        // A fresh candidate for each fault: a fault may leave its victim unfit to go on.
+        const [victim] = (await candidates(election(), 1)) as [Elector];
         const lost: LossReason[] = [];
-        const off = a.on("lost", ({ reason }) => lost.push(reason));
-        const leadership = await a.campaign();
-        await fault.inject(a, leadership);
+        victim.on("lost", ({ reason }) => lost.push(reason));
+        const leadership = await victim.campaign();
+        await fault.inject(victim, leadership);
         await waitForAbort(leadership.signal, backend.ttlMs * 2, fault.name);
-        off();
         expect(leadership.signal.reason, fault.name).toMatchObject({ code: fault.reason });
         expect(lost, fault.name).toEqual([fault.reason]);
         expect(leadership.isActive(), fault.name).toBe(false);
         // Nothing is left behind: the line is empty again.
-        await expect.poll(() => a.participants(), { timeout: backend.ttlMs * 2 }).toEqual([]);
+        await expect.poll(() => victim.participants(), { timeout: backend.ttlMs * 3 }).toEqual([]);
       }
     });
+
+    it.runIf(backend.silence !== undefined)(
+      "steps a leader cut off from the server down before its successor is elected",
+      async () => {
+        const [a, b] = (await candidates(election(), 2)) as [Elector, Elector];
+        const order: string[] = [];
+        a.on("lost", ({ reason }) => order.push(`a lost (${reason})`));
+        b.on("elected", () => order.push("b elected"));
+        const leadership = await a.campaign();
+        const successor = b.campaign();
+        await lineOf(a, 2);
+        await backend.silence?.(a);
+        const elected = await successor;
+        expect(order[0]).toMatch(/^a lost/);
+        expect(order).toContain("b elected");
+        expect(leadership.isActive()).toBe(false);
+        expect(elected.token).toBeGreaterThan(leadership.token);
+      },
+    );
 
     it("never lets lead() run work on two candidates at once", async () => {
       const electors = await candidates(election(), 3);
@@ -279,7 +312,7 @@ export function describeConformance(name: string, backend: ConformanceBackend): 
             ledger.holder = elector.id;
             ledger.terms++;
             if (ledger.terms >= target) stop.abort();
-            await new Promise((resolve) => setTimeout(resolve, 3));
+            await holdFor(1 + Math.floor(Math.random() * 5), leadership.signal);
             ledger.holder = undefined;
           },
           { signal: stop.signal, backoff: { minDelayMs: 1, maxDelayMs: 20 } },
@@ -292,6 +325,21 @@ export function describeConformance(name: string, backend: ConformanceBackend): 
       expect(ledger.holder).toBeUndefined();
       await expect.poll(() => electors[0]?.participants(), { timeout: backend.ttlMs }).toEqual([]);
     });
+  });
+}
+
+/** Holds for `ms`, or until the term ends. */
+function holdFor(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 }
 

@@ -1,7 +1,7 @@
 // The entry point for backend packages (`@elector/core/backend`): what a driver implements
 // and the parts of core it builds on. Apps import `@elector/core` instead.
 export type { BackendElectorOptions, BackendModule } from "./create-elector.js";
-export { DrivenElector, type DrivenElectorOptions, raceSignal } from "./driven-elector.js";
+export { DrivenElector, type DrivenElectorOptions } from "./driven-elector.js";
 export {
   type CampaignRequest,
   type DriverContext,
@@ -18,4 +18,4 @@ export {
   type ResolvedMemoryConfig,
   type ResolvedZooKeeperConfig,
 } from "./options.js";
-export { anySignal } from "./term.js";
+export { delay, type LinkedSignal, linkSignals, raceSignal } from "./signals.js";

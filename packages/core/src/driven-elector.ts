@@ -12,7 +12,8 @@ import { CampaignInProgressError, ElectorClosedError } from "./errors.js";
 import { type ElectorEvents, TypedEvents } from "./events.js";
 import { LeaderFeed } from "./leader-feed.js";
 import type { Logger } from "./logger.js";
-import { anySignal, Term, type TermObserver } from "./term.js";
+import { linkSignals, raceSignal } from "./signals.js";
+import { Term, type TermObserver } from "./term.js";
 
 /** What {@link DrivenElector} needs besides its driver. */
 export interface DrivenElectorOptions {
@@ -38,6 +39,8 @@ export class DrivenElector implements Elector {
   readonly #closing = new AbortController();
   readonly #pending = new Set<Promise<unknown>>();
   #term: Term | undefined;
+  /** The driver's campaign under way: a new one waits until it has settled. */
+  #campaigning: Promise<unknown> | undefined;
   #closed: Promise<void> | undefined;
 
   /**
@@ -74,22 +77,34 @@ export class DrivenElector implements Elector {
   async #campaign(options: CampaignOptions): Promise<Leadership> {
     if (this.closed) throw new ElectorClosedError("campaign()");
     options.signal?.throwIfAborted();
-    if (this.#term !== undefined && !this.#term.signal.aborted) throw new CampaignInProgressError();
-
+    const previous = this.#term;
+    if ((previous !== undefined && !previous.signal.aborted) || this.#campaigning !== undefined) {
+      throw new CampaignInProgressError();
+    }
     const term = new Term(this.election, this.id, this.#observer);
     this.#term = term;
-    const withdraw = anySignal(options.signal, this.#closing.signal);
-    const onWithdraw = () => term.end("closed", "the campaign was withdrawn");
-    withdraw.addEventListener("abort", onWithdraw, { once: true });
+    const withdraw = linkSignals(options.signal, this.#closing.signal);
+    const driverSignal = linkSignals(withdraw.signal, term.signal);
     this.#logger.debug("campaigning");
     try {
-      const elected = await this.#driver.campaign({
+      // The last term's key must be gone first, or this candidate would queue behind itself.
+      if (previous?.won) await raceSignal(previous.release(), withdraw.signal).catch(() => {});
+      withdraw.signal.throwIfAborted();
+      const campaigning = this.#driver.campaign({
         value: options.value ?? this.id,
-        signal: anySignal(withdraw, term.signal),
+        signal: driverSignal.signal,
         term,
       });
-      const refused = term.start(elected);
-      if (refused !== undefined) {
+      this.#campaigning = campaigning;
+      const elected = await campaigning.finally(() => {
+        this.#campaigning = undefined;
+      });
+      if (withdraw.signal.aborted) term.end("closed", "the campaign was withdrawn");
+      term.start(elected);
+      // An "elected" listener may have aborted the campaign's signal or closed the elector.
+      if (withdraw.signal.aborted) term.end("closed", "the campaign was withdrawn");
+      if (term.signal.aborted) {
+        const refused: unknown = term.signal.reason;
         await term.release().catch((error: unknown) => this.#observer.releaseFailed(term, error));
         throw refused;
       }
@@ -98,7 +113,8 @@ export class DrivenElector implements Elector {
       term.end("closed", "the campaign failed", error);
       throw this.#campaignError(error, options.signal);
     } finally {
-      withdraw.removeEventListener("abort", onWithdraw);
+      withdraw.dispose();
+      driverSignal.dispose();
     }
   }
 
@@ -125,11 +141,14 @@ export class DrivenElector implements Elector {
 
   observe(options: ObserveOptions = {}): AsyncIterableIterator<LeaderInfo | undefined> {
     const stop = new AbortController();
-    const signal = anySignal(options.signal, this.#closing.signal, stop.signal);
-    const feed = new LeaderFeed(signal, () => stop.abort());
-    if (!signal.aborted) {
+    const link = linkSignals(options.signal, this.#closing.signal, stop.signal);
+    const feed = new LeaderFeed(link.signal, () => {
+      link.dispose();
+      stop.abort();
+    });
+    if (!link.signal.aborted) {
       try {
-        this.#driver.watchLeader(feed, signal);
+        this.#driver.watchLeader(feed, link.signal);
       } catch (error) {
         feed.fail(error instanceof Error ? error : new Error(String(error)));
       }
@@ -145,7 +164,8 @@ export class DrivenElector implements Elector {
   async #close(): Promise<void> {
     this.#logger.debug("closing");
     const term = this.#term;
-    if (term?.won && !term.signal.aborted) {
+    if (term?.won) {
+      // Also when the term ended before: a release that failed then is tried once more.
       term.end("closed", "the elector was closed");
       await term.release().catch((error: unknown) => this.#observer.releaseFailed(term, error));
     }
@@ -211,6 +231,9 @@ export class DrivenElector implements Elector {
         suspendedMs,
       });
     },
+    releasing: (_term, release) => {
+      this.#track(release).catch(() => {});
+    },
     releaseFailed: (term, error) => {
       this.#report(
         new Error(
@@ -233,13 +256,15 @@ export class DrivenElector implements Elector {
   ): Promise<T> {
     if (this.closed) throw new ElectorClosedError(operation);
     options.signal?.throwIfAborted();
-    const signal = anySignal(options.signal, this.#closing.signal);
+    const link = linkSignals(options.signal, this.#closing.signal);
     return this.#track(
-      raceSignal(read(signal), signal).catch((error: unknown) => {
-        if (options.signal?.aborted) throw options.signal.reason;
-        if (this.#closing.signal.aborted) throw new ElectorClosedError(operation);
-        throw error;
-      }),
+      raceSignal(read(link.signal), link.signal)
+        .catch((error: unknown) => {
+          if (options.signal?.aborted) throw options.signal.reason;
+          if (this.#closing.signal.aborted) throw new ElectorClosedError(operation);
+          throw error;
+        })
+        .finally(() => link.dispose()),
     );
   }
 
@@ -249,23 +274,4 @@ export class DrivenElector implements Elector {
     promise.then(forget, forget);
     return promise;
   }
-}
-
-/** Settles with `promise`, or rejects with the signal's reason as soon as it aborts. */
-export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(error);
-      },
-    );
-  });
 }

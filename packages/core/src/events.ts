@@ -12,6 +12,8 @@ export type EventMap = { [event: string]: unknown[] };
 export class TypedEvents<Events extends EventMap> {
   // Listeners are stored untyped; on() and emit() keep each event's types.
   readonly #listeners = new Map<keyof Events, Set<unknown>>();
+  /** What once() registered for each listener it was given, so that off() finds it. */
+  readonly #onceWrappers = new WeakMap<object, unknown>();
   readonly #logger: Logger;
 
   constructor(logger: Logger) {
@@ -35,16 +37,24 @@ export class TypedEvents<Events extends EventMap> {
 
   /** Calls `listener` on the next `event` only. */
   once<E extends keyof Events>(event: E, listener: (...args: Events[E]) => void): () => void {
-    const off = this.on(event, (...args) => {
+    const wrapper = (...args: Events[E]) => {
       off();
       listener(...args);
-    });
-    return off;
+    };
+    this.#onceWrappers.set(listener, wrapper);
+    const off = this.on(event, wrapper);
+    return () => {
+      this.#onceWrappers.delete(listener);
+      off();
+    };
   }
 
-  /** Removes a listener added with {@link on}. */
+  /** Removes a listener added with {@link on} or {@link once}. */
   off<E extends keyof Events>(event: E, listener: (...args: Events[E]) => void): void {
-    this.#listeners.get(event)?.delete(listener);
+    const set = this.#listeners.get(event);
+    set?.delete(listener);
+    const wrapper = this.#onceWrappers.get(listener);
+    if (wrapper !== undefined && set?.delete(wrapper)) this.#onceWrappers.delete(listener);
   }
 
   /** @internal Calls every listener of `event` in the order they were added. */

@@ -105,7 +105,46 @@ describe("lead()", () => {
         onError: (error) => errors.push(error),
       },
     );
-    expect(errors.map((error) => (error as Error).message)).toEqual(["run 1", "run 2"]);
+    expect(errors.map((error) => (error as Error).message)).toEqual(["run 1", "run 2", "run 3"]);
+  });
+
+  it("waits between terms, so a work that returns at once cannot spin", async () => {
+    const [a] = electors(1);
+    if (a === undefined) throw new Error("no elector");
+    let terms = 0;
+    let timerRan = false;
+    setTimeout(() => {
+      timerRan = true;
+    }, 0);
+    await lead(
+      a,
+      () => {
+        terms++;
+      },
+      { signal: AbortSignal.timeout(200), backoff: { minDelayMs: 50, maxDelayMs: 100 } },
+    );
+    expect(timerRan).toBe(true);
+    // One term, then at least 50 ms between terms: at most five in 200 ms.
+    expect(terms).toBeGreaterThanOrEqual(1);
+    expect(terms).toBeLessThanOrEqual(5);
+  });
+
+  it("stops and leaves the line whenever its signal aborts around the end of a campaign", async () => {
+    // The abort lands k microtasks after the previous leader resigned: one of those falls
+    // between the campaign resolving and the term's work starting.
+    for (let k = 0; k < 12; k++) {
+      const [a, b] = electors(2);
+      if (a === undefined || b === undefined) throw new Error("no electors");
+      const first = await a.campaign();
+      const stop = new AbortController();
+      const leading = lead(b, (leadership) => aborted(leadership.signal), { signal: stop.signal });
+      await expect.poll(() => a.participants().then((line) => line.length)).toBe(2);
+      void first.resign();
+      for (let tick = 0; tick < k; tick++) await Promise.resolve();
+      stop.abort();
+      await leading;
+      expect(await a.participants(), `abort after ${k} microtasks`).toEqual([]);
+    }
   });
 
   it("rejects bad backoff options, naming the option", async () => {

@@ -1,11 +1,18 @@
 import pRetry from "p-retry";
 import type { Elector, Leadership } from "./elector.js";
-import { InvalidOptionError, isRetryableError } from "./errors.js";
+import {
+  InvalidOptionError,
+  isAbortError,
+  isLeadershipLostError,
+  isRetryableError,
+} from "./errors.js";
+import { delay } from "./signals.js";
 
 /** How {@link lead} waits between terms and between failed campaigns. */
 export interface BackoffOptions {
   /**
-   * The first wait, in milliseconds; each wait is randomized up to twice as long (jitter).
+   * The wait between terms, and the first wait after a failed campaign, in milliseconds;
+   * each wait is randomized up to twice as long (jitter).
    * @defaultValue 100
    */
   readonly minDelayMs?: number;
@@ -39,21 +46,17 @@ export interface LeadOptions {
 /** The work {@link lead} runs in each term. Stop when `leadership.signal` aborts. */
 export type LeaderWork = (leadership: Leadership) => unknown;
 
-/** A term ended: tells p-retry to wait without counting a failure. */
-class TermEnded extends Error {}
-
-/** The work threw: carried through p-retry, which would not retry a TypeError. */
-class WorkFailed extends Error {}
-
 /**
  * Campaigns, runs `work` while leading, and campaigns again after each term, until `signal`
  * aborts. The work's signal (`leadership.signal`) aborts before any other candidate can be
  * elected, and a new term starts only after the last work settled: two works never overlap.
- * A work that returns ends its term (lead resigns); a failed campaign is retried with
- * exponential backoff and jitter while its error is retryable.
+ * A work that returns ends its term (lead resigns). Between terms lead waits `minDelayMs`
+ * with jitter; a failed campaign is retried with exponential backoff and jitter while its
+ * error is retryable.
  *
  * @returns a promise that resolves once `signal` aborted and the last work settled.
- * @throws the campaign's error when it is not retryable (the elector was closed, say).
+ * @throws the campaign's error when it is not retryable (the elector was closed, say), or the
+ * work's error when no `onError` is given.
  *
  * @example
  * ```ts
@@ -68,65 +71,90 @@ export async function lead(
   options: LeadOptions = {},
 ): Promise<void> {
   const backoff = resolveBackoff(options.backoff ?? {});
-  const stop = options.signal ?? new AbortController().signal;
-  try {
-    await pRetry(
-      async () => {
-        const leadership = await elector.campaign({
-          signal: stop,
-          ...(options.value === undefined ? {} : { value: options.value }),
-        });
-        await runTerm(leadership, work, stop);
-        throw new TermEnded();
-      },
-      {
-        retries: Number.POSITIVE_INFINITY,
-        factor: backoff.factor,
-        minTimeout: backoff.minDelayMs,
-        maxTimeout: backoff.maxDelayMs,
-        randomize: true,
-        signal: stop,
-        // A term that was won resets nothing but does not grow the wait either.
-        shouldConsumeRetry: ({ error }) => !(error instanceof TermEnded),
-        shouldRetry: ({ error }) => {
-          if (stop.aborted) return false;
-          if (error instanceof TermEnded) return true;
-          if (error instanceof WorkFailed) {
-            if (options.onError === undefined) return false;
-            options.onError(error.cause);
-            return true;
-          }
-          if (!isRetryableError(error)) return false;
-          options.onError?.(error);
-          return true;
+  const stop = options.signal;
+  const campaignOptions = {
+    ...(stop === undefined ? {} : { signal: stop }),
+    ...(options.value === undefined ? {} : { value: options.value }),
+  };
+  while (stop?.aborted !== true) {
+    // Held outside p-retry: when stop aborts just as a campaign is won, p-retry rejects with
+    // the abort, and the term won must still be resigned.
+    let leadership: Leadership | undefined;
+    try {
+      await pRetry(
+        async () => {
+          leadership = await elector.campaign(campaignOptions);
         },
-      },
-    );
-  } catch (error) {
-    if (stop.aborted) return;
-    throw error instanceof WorkFailed ? error.cause : error;
+        {
+          retries: Number.POSITIVE_INFINITY,
+          factor: backoff.factor,
+          minTimeout: backoff.minDelayMs,
+          maxTimeout: backoff.maxDelayMs,
+          randomize: true,
+          signal: stop,
+          shouldRetry: ({ error }) => {
+            if (stop?.aborted || !isRetryableError(error)) return false;
+            options.onError?.(error);
+            return true;
+          },
+        },
+      );
+    } catch (error) {
+      // A check of the signal, not of a narrowed copy: it aborts while we wait.
+      if (!stopped(stop)) throw error;
+    }
+    if (leadership === undefined) return;
+    const failure = await runTerm(leadership, work, stop, options.onError);
+    if (failure !== undefined) {
+      if (options.onError === undefined) throw failure.error;
+      options.onError(failure.error);
+    }
+    // Let the others in line have a turn, and never spin.
+    const pause = Math.min(backoff.maxDelayMs, backoff.minDelayMs * (1 + Math.random()));
+    await delay(pause, stop).catch(() => {});
   }
 }
 
-/** Runs one term's work; settles once the term has ended and the work has settled. */
-async function runTerm(leadership: Leadership, work: LeaderWork, stop: AbortSignal): Promise<void> {
-  const resignOnStop = () => void leadership.resign().catch(() => {});
-  stop.addEventListener("abort", resignOnStop, { once: true });
+/**
+ * Runs one term's work, and resigns once it settled. Resolves once the term has ended and the
+ * work has settled, with the work's failure if it failed.
+ */
+async function runTerm(
+  leadership: Leadership,
+  work: LeaderWork,
+  stop: AbortSignal | undefined,
+  onError: ((error: unknown) => void) | undefined,
+): Promise<{ error: unknown } | undefined> {
+  const resign = () => leadership.resign().catch((error: unknown) => onError?.(error));
+  const resignOnStop = () => void resign();
+  stop?.addEventListener("abort", resignOnStop, { once: true });
+  // Stop may have aborted between the campaign's end and the line above.
+  if (stop?.aborted) resignOnStop();
   let failure: { error: unknown } | undefined;
   try {
     await Promise.resolve()
       .then(() => work(leadership))
       .catch((error: unknown) => {
-        // Once the term has ended the work was told to stop, and a throw is how many stop.
-        if (!leadership.signal.aborted) failure = { error };
+        // Once the term ended the work was told to stop, and a throw is how many stop.
+        if (!(leadership.signal.aborted && isStopping(error, leadership.signal))) {
+          failure = { error };
+        }
       });
   } finally {
-    stop.removeEventListener("abort", resignOnStop);
+    stop?.removeEventListener("abort", resignOnStop);
     // The work returned (or threw) while still leading: this term is over.
-    await leadership.resign().catch(() => {});
+    await resign();
   }
-  if (failure !== undefined)
-    throw new WorkFailed("the leader's work failed", { cause: failure.error });
+  return failure;
+}
+
+function stopped(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
+/** Whether `error` is how a work says it stopped because its term ended. */
+function isStopping(error: unknown, signal: AbortSignal): boolean {
+  return error === signal.reason || isAbortError(error) || isLeadershipLostError(error);
 }
 
 function resolveBackoff(backoff: BackoffOptions): Required<BackoffOptions> {

@@ -43,6 +43,8 @@ export class LeaderFeed implements LeaderListener, AsyncIterableIterator<LeaderI
     this.#failure = error;
     for (const reject of this.#failing.splice(0)) reject(error);
     this.#waiting.length = 0;
+    // for-await does not call return() after a rejection: end the driver's watch here.
+    this.#stop();
   }
 
   next(): Promise<IteratorResult<LeaderInfo | undefined>> {

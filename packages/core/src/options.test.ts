@@ -61,6 +61,40 @@ describe("parseElectorUrl", () => {
     }
   });
 
+  it.each([
+    "etcds://root:sEcr3t@tOpS@etcd:2379?bogus=1",
+    "etcds://root:sEcr3t#tOpS@etcd:2379?bogus=1",
+    "etcds://root:sEcr3t?tOpS@etcd:2379?bogus=1",
+    "etcds://root:sEcr3t/tOpS@etcd:2379?bogus=1",
+  ])("hides every part of the password in %s", (url) => {
+    const password = /root:(.*)@etcd/.exec(url)?.[1] as string;
+    expect(() => parseElectorUrl(url)).toThrow(InvalidOptionError);
+    try {
+      parseElectorUrl(url);
+    } catch (error) {
+      const { message, value } = error as InvalidOptionError;
+      for (const part of password.split(/[@#?/]/)) {
+        expect(message).not.toContain(part);
+        expect(String(value)).not.toContain(part);
+      }
+    }
+  });
+
+  it("reads a password with reserved characters when it is percent-encoded", () => {
+    expect(parseElectorUrl("etcds://root:a%40b%2Fc@etcd:2379")).toMatchObject({
+      auth: { username: "root", password: "a@b/c" },
+    });
+  });
+
+  it("refuses broken escapes, both ttl spellings at once, and dot segments", () => {
+    expect(() => parseElectorUrl("memory://%E0%A4%A")).toThrow(InvalidOptionError);
+    expect(() => parseElectorUrl("etcd://h?ttl=5&ttlSeconds=5")).toThrow(
+      /ttl or ttlSeconds, not both/,
+    );
+    expect(() => resolveConfig("zk://z/a/../b")).toThrow(/^path/);
+    expect(() => resolveElectorOptions({ election: "a/.." })).toThrow(/^election/);
+  });
+
   it("never puts a password into an error message", () => {
     expect(() => parseElectorUrl("etcds://ops:hunter2@h:2379?bogus=1")).toThrow(
       /ops:\[redacted\]@/,
@@ -110,6 +144,12 @@ describe("resolveConfig", () => {
       /^path/,
     );
     expect(() => resolveConfig({ backend: "etcd", endpoints: [] })).toThrow(/^endpoints/);
+    expect(() => resolveConfig({ backend: "etcd", endpoints: "h:2379" as never })).toThrow(
+      /^endpoints must be an array/,
+    );
+    expect(() =>
+      resolveConfig({ backend: "etcd", endpoints: ["https://root:s3cret@h:2379"], tls: true }),
+    ).toThrow(/^endpoints\[0\] must be .*got "\[redacted\]"$/);
     expect(() => resolveConfig({ backend: "consul" } as never)).toThrow(/^backend .*"consul"/);
   });
 

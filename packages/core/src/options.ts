@@ -180,8 +180,16 @@ export function parseElectorUrl(url: string): ElectorConfig {
   if (typeof url !== "string") {
     throw new InvalidOptionError("url", url, "a string such as memory:// or etcd://host:2379");
   }
-  const match = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?$/i.exec(url.trim());
-  const scheme = match?.[1]?.toLowerCase();
+  // Credentials end at the last "@", whatever they contain, as redactUrl() assumes too.
+  const trimmed = url.trim();
+  const schemeMatch = /^([a-z][a-z0-9+.-]*):\/\//i.exec(trimmed);
+  const afterScheme = schemeMatch === null ? "" : trimmed.slice(schemeMatch[0].length);
+  const at = afterScheme.lastIndexOf("@");
+  const userinfo = at === -1 ? undefined : afterScheme.slice(0, at);
+  const match = /^([^/?#]*)([^?#]*)(?:\?([^#]*))?$/.exec(
+    at === -1 ? afterScheme : afterScheme.slice(at + 1),
+  );
+  const scheme = schemeMatch?.[1]?.toLowerCase();
   if (match === null || !isScheme(scheme)) {
     throw new InvalidOptionError(
       "url",
@@ -189,12 +197,9 @@ export function parseElectorUrl(url: string): ElectorConfig {
       "a URL of the form memory://[name], etcd://host:2379[,host:2379][/prefix], etcds://… or zk://host:2181[,…][/path]",
     );
   }
-  const authority = match[2] ?? "";
-  const path = match[3] ?? "";
-  const query = new URLSearchParams(match[4] ?? "");
-  const at = authority.lastIndexOf("@");
-  const userinfo = at === -1 ? undefined : authority.slice(0, at);
-  const hosts = (at === -1 ? authority : authority.slice(at + 1)).split(",").filter(Boolean);
+  const hosts = (match[1] ?? "").split(",").filter(Boolean);
+  const path = decode(match[2] ?? "", url);
+  const query = new URLSearchParams(match[3] ?? "");
   const settings = new QueryReader(query, redactUrl(url));
 
   let config: ElectorConfig;
@@ -208,7 +213,7 @@ export function parseElectorUrl(url: string): ElectorConfig {
     }
     config = {
       backend: "memory",
-      ...optional("name", hosts[0] === undefined ? undefined : decodeURIComponent(hosts[0])),
+      ...optional("name", hosts[0] === undefined ? undefined : decode(hosts[0], url)),
       ...optional("ttlMs", settings.number("ttlMs")),
       ...optional("safetyMarginMs", settings.number("safetyMarginMs")),
     };
@@ -223,13 +228,17 @@ export function parseElectorUrl(url: string): ElectorConfig {
     config = {
       backend: "zookeeper",
       servers: hosts,
-      ...optional("path", path === "" || path === "/" ? undefined : decodeURIComponent(path)),
+      ...optional("path", path === "" || path === "/" ? undefined : path),
       ...optional("sessionTimeoutMs", settings.number("sessionTimeoutMs")),
       ...optional("safetyMarginMs", settings.number("safetyMarginMs")),
     };
   } else {
     const ttlShort = settings.number("ttl");
-    const ttl = ttlShort ?? settings.number("ttlSeconds");
+    const ttlLong = settings.number("ttlSeconds");
+    if (ttlShort !== undefined && ttlLong !== undefined) {
+      throw new InvalidOptionError("url", redactUrl(url), "a URL with ttl or ttlSeconds, not both");
+    }
+    const ttl = ttlShort ?? ttlLong;
     const caFile = settings.string("caFile");
     const certFile = settings.string("certFile");
     const keyFile = settings.string("keyFile");
@@ -248,10 +257,7 @@ export function parseElectorUrl(url: string): ElectorConfig {
     config = {
       backend: "etcd",
       endpoints: hosts,
-      ...optional(
-        "prefix",
-        path === "" || path === "/" ? undefined : decodeURIComponent(path.slice(1)),
-      ),
+      ...optional("prefix", path === "" || path === "/" ? undefined : path.slice(1)),
       ...optional("ttlSeconds", ttl),
       ...optional("safetyMarginMs", settings.number("safetyMarginMs")),
       ...optional("requestTimeoutMs", settings.number("requestTimeoutMs")),
@@ -315,6 +321,13 @@ function resolveEtcd(config: EtcdConfig): ResolvedEtcdConfig {
         "certFile and keyFile together, or neither",
       );
     }
+  }
+  if (config.endpoints !== undefined && !Array.isArray(config.endpoints)) {
+    throw new InvalidOptionError(
+      "endpoints",
+      config.endpoints,
+      "an array of host:port or URL strings",
+    );
   }
   const endpoints = (config.endpoints ?? []).map((endpoint, index) =>
     etcdEndpoint(endpoint, index, tls !== undefined),
@@ -382,7 +395,7 @@ function resolveZooKeeper(config: ZooKeeperConfig): ResolvedZooKeeperConfig {
     hostPort(`servers[${index}]`, server, 2181),
   );
   const path = config.path ?? "/elector";
-  if (typeof path !== "string" || !/^(\/[^/\0]+)+$/.test(path)) {
+  if (typeof path !== "string" || !/^(\/[^/\0]+)+$/.test(path) || hasDotSegment(path)) {
     throw new InvalidOptionError(
       "path",
       path,
@@ -423,12 +436,13 @@ export function resolveElectorOptions(options: ElectorOptions): ResolvedElectorO
   if (
     typeof election !== "string" ||
     election.length > 200 ||
-    !/^[A-Za-z0-9._:-]+(\/[A-Za-z0-9._:-]+)*$/.test(election)
+    !/^[A-Za-z0-9._:-]+(\/[A-Za-z0-9._:-]+)*$/.test(election) ||
+    hasDotSegment(election)
   ) {
     throw new InvalidOptionError(
       "election",
       election,
-      "a name of letters, digits and ._:- with / between parts, at most 200 characters",
+      "a name of letters, digits and ._:- with / between parts (none of them . or ..), at most 200 characters",
     );
   }
   const id = options.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
@@ -477,16 +491,21 @@ export function describeConfig(config: ResolvedConfig): Record<string, unknown> 
   }
 }
 
-/** `url` with any password replaced, fit for messages and logs. */
+/**
+ * `url` with any password replaced, fit for messages and logs. Everything between `://` and
+ * the last `@` counts as credentials, so a password with `@`, `/`, `?` or `#` in it is hidden
+ * whole; an `@` in a query value must be written `%40`.
+ */
 export function redactUrl(url: unknown): string {
   if (typeof url !== "string") return String(url);
-  return url.replace(
-    /^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)@/i,
-    (_, scheme: string, userinfo: string) => {
-      const colon = userinfo.indexOf(":");
-      return `${scheme}${colon === -1 ? userinfo : `${userinfo.slice(0, colon)}:[redacted]`}@`;
-    },
-  );
+  const scheme = /^([a-z][a-z0-9+.-]*:\/\/)/i.exec(url)?.[1];
+  if (scheme === undefined) return url.includes("@") ? "[redacted]" : url;
+  const rest = url.slice(scheme.length);
+  const at = rest.lastIndexOf("@");
+  if (at === -1) return url;
+  const colon = rest.indexOf(":");
+  const user = colon === -1 || colon > at ? rest.slice(0, at) : rest.slice(0, colon);
+  return `${scheme}${user}:[redacted]@${rest.slice(at + 1)}`;
 }
 
 function isScheme(scheme: string | undefined): scheme is (typeof schemes)[number] {
@@ -496,8 +515,8 @@ function isScheme(scheme: string | undefined): scheme is (typeof schemes)[number
 function parseUserinfo(userinfo: string | undefined, url: string) {
   if (userinfo === undefined) return undefined;
   const colon = userinfo.indexOf(":");
-  const username = decodeURIComponent(colon === -1 ? userinfo : userinfo.slice(0, colon));
-  const password = colon === -1 ? "" : decodeURIComponent(userinfo.slice(colon + 1));
+  const username = decode(colon === -1 ? userinfo : userinfo.slice(0, colon), url);
+  const password = colon === -1 ? "" : decode(userinfo.slice(colon + 1), url);
   if (username === "") {
     throw new InvalidOptionError(
       "url",
@@ -512,6 +531,13 @@ function etcdEndpoint(endpoint: unknown, index: number, tls: boolean): string {
   const option = `endpoints[${index}]`;
   if (typeof endpoint !== "string")
     throw new InvalidOptionError(option, endpoint, "a host:port or URL string");
+  if (endpoint.includes("@")) {
+    throw new InvalidOptionError(
+      option,
+      "[redacted]",
+      "a host:port or URL without credentials (use auth)",
+    );
+  }
   const scheme = /^(https?):\/\//i.exec(endpoint)?.[1]?.toLowerCase();
   if (scheme !== undefined) {
     if ((scheme === "https") !== tls) {
@@ -601,4 +627,19 @@ function hasControlCharacter(text: string): boolean {
     if (text.charCodeAt(index) < 0x20) return true;
   }
   return false;
+}
+
+/** ZooKeeper refuses `.` and `..` path elements, and etcd keys with them confuse everyone. */
+function hasDotSegment(path: string): boolean {
+  return path.split("/").some((part) => part === "." || part === "..");
+}
+
+function decode(text: string, url: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch (error) {
+    throw new InvalidOptionError("url", redactUrl(url), "a URL whose %-escapes are valid UTF-8", {
+      cause: error,
+    });
+  }
 }

@@ -1,6 +1,7 @@
 import { type ElectedTerm, now, type TermControl } from "./driver.js";
 import type { Leadership, ReadOptions } from "./elector.js";
 import { LeadershipLostError, type LossReason } from "./errors.js";
+import { linkSignals, raceSignal } from "./signals.js";
 
 /** What a term tells its elector. */
 export interface TermObserver {
@@ -8,6 +9,8 @@ export interface TermObserver {
   ended(term: Term, error: LeadershipLostError): void;
   suspended(term: Term, cause: string): void;
   resumed(term: Term, suspendedMs: number): void;
+  /** A release is under way: close() waits for it before it closes the driver. */
+  releasing(term: Term, release: Promise<void>): void;
   /** A failed release after a loss: nobody awaits it, so it is reported. */
   releaseFailed(term: Term, error: unknown): void;
 }
@@ -61,15 +64,22 @@ export class Term implements Leadership, TermControl {
 
   async proclaim(value: string, options: ReadOptions = {}): Promise<void> {
     const elected = this.#activeOrThrow();
-    const signal = anySignal(this.#controller.signal, options.signal);
-    await elected.proclaim(value, signal);
+    const link = linkSignals(this.#controller.signal, options.signal);
+    try {
+      await raceSignal(elected.proclaim(value, link.signal), link.signal);
+    } finally {
+      link.dispose();
+    }
     // A proclaim that raced with the end of the term must not look successful.
     this.#activeOrThrow();
   }
 
   async resign(options: ReadOptions = {}): Promise<void> {
+    const reason = this.#controller.signal.aborted ? this.#reason().code : undefined;
+    // Lost for another reason: the elector already deletes the key, and reports a failure.
+    if (reason !== undefined && reason !== "resigned") return;
     this.end("resigned", "resigned");
-    await this.release(options.signal);
+    await raceSignal(this.release(options.signal), options.signal);
   }
 
   /** {@link resign}, for `await using`. */
@@ -108,22 +118,21 @@ export class Term implements Leadership, TermControl {
 
   /**
    * The driver won: the term becomes active unless it ended meanwhile or its deadline has
-   * already passed, in which case the campaign must not report "elected".
-   *
-   * @returns the reason the term cannot start, or undefined when it started.
+   * already passed, in which case the campaign must not report "elected". Check `signal`
+   * afterwards: an "elected" listener may have ended the term at once.
    */
-  start(elected: ElectedTerm): LeadershipLostError | undefined {
-    this.#elected = elected;
-    if (!this.#controller.signal.aborted && now() >= this.#deadline) {
+  start(elected: ElectedTerm): void {
+    // Checked before the term counts as won, so that no "lost" is told for it.
+    if (now() >= this.#deadline) {
       this.end(
         "deadline-passed",
         "the campaign was won after the local deadline had passed; not reporting it as elected",
       );
     }
-    if (this.#controller.signal.aborted) return this.#reason();
+    this.#elected = elected;
+    if (this.#controller.signal.aborted) return;
     this.#armDeadline();
     this.#observer.elected(this);
-    return undefined;
   }
 
   /** Ends the term (or the campaign) once; later calls do nothing. */
@@ -152,12 +161,12 @@ export class Term implements Leadership, TermControl {
   release(signal?: AbortSignal): Promise<void> {
     if (this.#elected === undefined) return Promise.resolve();
     if (this.#release !== undefined) return this.#release;
-    const elected = this.#elected;
-    const attempt = elected.release(signal ?? new AbortController().signal);
+    const attempt = this.#elected.release(signal ?? new AbortController().signal);
     this.#release = attempt;
     attempt.catch(() => {
       if (this.#release === attempt) this.#release = undefined;
     });
+    this.#observer.releasing(this, attempt);
     return attempt;
   }
 
@@ -188,11 +197,4 @@ export class Term implements Leadership, TermControl {
       if (!this.#passedDeadline()) this.#armDeadline();
     }, delay);
   }
-}
-
-/** A signal that aborts when any of `signals` does, with that signal's reason. */
-export function anySignal(...signals: (AbortSignal | undefined)[]): AbortSignal {
-  const present = signals.filter((signal): signal is AbortSignal => signal !== undefined);
-  if (present.length === 1 && present[0] !== undefined) return present[0];
-  return AbortSignal.any(present);
 }

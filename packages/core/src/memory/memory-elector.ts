@@ -31,7 +31,9 @@ import {
 export interface MemoryFaults {
   /**
    * Stops sending renewals, as a stalled process or a cut network would. The candidate steps
-   * down at its local deadline; the server drops its key when the TTL has passed.
+   * down at its local deadline, and then deletes its key, as a real candidate whose network
+   * came back would; a candidate that cannot (say, one that is also closed) leaves the key to
+   * the server, which drops it when the TTL has passed.
    */
   stopRenewals(): void;
   /** Sends renewals again (a lease that expired meanwhile stays expired). */
@@ -91,8 +93,10 @@ class MemoryDriver implements ElectionDriver {
     const { term, signal } = request;
     signal.throwIfAborted();
     const { ttlMs, safetyMarginMs } = this.#config;
+    // Taken before the grant, as a network client's send time would be: never after expiry.
+    const sentAt = now();
     const lease = memoryNamespace(this.#config.name).grant(ttlMs);
-    term.extendDeadline(now() + ttlMs - safetyMarginMs);
+    term.extendDeadline(sentAt + ttlMs - safetyMarginMs);
     const renewals = new MemoryRenewals(lease, ttlMs, () => this.#renewing, {
       renewed: (sentAt) => term.extendDeadline(sentAt + ttlMs - safetyMarginMs),
       expired: () => term.lose("lease-expired", "the server says the lease expired"),
