@@ -1,1 +1,2 @@
-export {};
+export type { CliIo, Output, SignalSource } from "./io.js";
+export { main } from "./main.js";

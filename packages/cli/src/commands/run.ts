@@ -1,0 +1,108 @@
+import { resolveConfig } from "@elector/core";
+import {
+  type FlagValues,
+  parseDuration,
+  parseFlags,
+  targetArguments,
+  targetFlags,
+} from "../arguments.js";
+import { messageOf, usageError } from "../cli-error.js";
+import { configFromArguments, describeTarget, openElector } from "../connect.js";
+import type { CliIo } from "../io.js";
+import { RunSupervisor } from "../run-supervisor.js";
+import { usage } from "../usage.js";
+
+const flags = {
+  ...targetFlags,
+  id: { type: "string" },
+  value: { type: "string" },
+  ttl: { type: "string" },
+  grace: { type: "string" },
+  once: { type: "boolean" },
+  quiet: { type: "boolean" },
+} as const;
+
+/** Signals that ask elector to stop: forwarded while the command runs, else stop at once. */
+const stopSignals: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
+/** Signals only forwarded to the command. */
+const forwardedSignals: readonly NodeJS.Signals[] = ["SIGUSR1", "SIGUSR2"];
+
+/**
+ * `elector run`: campaigns, and runs the command while leading.
+ *
+ * @returns the exit code: the command's, or 128 + n when stopped by signal n before it ran.
+ */
+export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const split = argv.indexOf("--");
+  const own = split === -1 ? argv : argv.slice(0, split);
+  const [command, ...args] = split === -1 ? [] : argv.slice(split + 1);
+  let values: FlagValues<typeof flags>;
+  try {
+    values = parseFlags("run", own, flags);
+  } catch (error) {
+    // The likeliest cause of a stray argument: the command without `--` before it.
+    if (split === -1 && messageOf(error).startsWith("unexpected argument")) {
+      throw usageError(
+        "run",
+        `${messageOf(error)}; put the command after --, as in: elector run [flags] -- <command> [args…]`,
+        error,
+      );
+    }
+    throw error;
+  }
+  if (values.help === true) {
+    io.stdout.write(usage.run);
+    return 0;
+  }
+  const target = targetArguments("run", values, io.env);
+  if (command === undefined || command === "") {
+    throw usageError("run", "no command given: elector run [flags] -- <command> [args…]");
+  }
+  const ttlMs =
+    values.ttl === undefined
+      ? undefined
+      : parseDuration("run", "--ttl", values.ttl, { minMs: 1, maxMs: 3_600_000 });
+  const openOptions = {
+    ...target,
+    command: "run",
+    ...(values.id === undefined ? {} : { id: values.id }),
+    ...(ttlMs === undefined ? {} : { ttlMs }),
+  };
+  const config = configFromArguments(openOptions);
+  const graceMs =
+    values.grace === undefined
+      ? resolveConfig(config).safetyMarginMs
+      : parseDuration("run", "--grace", values.grace, { maxMs: 3_600_000 });
+  const say = (line: string) => {
+    if (values.quiet !== true) io.stderr.write(`elector: ${line}\n`);
+  };
+
+  const elector = await openElector(openOptions, io);
+  const supervisor = new RunSupervisor({
+    elector,
+    command,
+    args,
+    graceMs,
+    once: values.once === true,
+    env: io.env,
+    say,
+  });
+  say(
+    `campaigning in election "${elector.election}" on ${describeTarget(config)} as ${elector.id}`,
+  );
+  const listeners = [
+    ...stopSignals.map((signal) => listen(io, signal, () => supervisor.stopSignal(signal))),
+    ...forwardedSignals.map((signal) => listen(io, signal, () => supervisor.forward(signal))),
+  ];
+  try {
+    return await supervisor.run(values.value);
+  } finally {
+    for (const remove of listeners) remove();
+    await elector.close();
+  }
+}
+
+function listen(io: CliIo, signal: NodeJS.Signals, listener: () => void): () => void {
+  io.signals.on(signal, listener);
+  return () => io.signals.off(signal, listener);
+}

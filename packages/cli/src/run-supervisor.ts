@@ -1,0 +1,124 @@
+import { constants } from "node:os";
+import { type Elector, lead } from "@elector/core";
+import { formatDuration } from "./arguments.js";
+import { messageOf } from "./cli-error.js";
+import { type ChildExit, SupervisedChild } from "./supervised-child.js";
+
+/** What {@link RunSupervisor} needs. */
+export interface SupervisorOptions {
+  readonly elector: Elector;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly graceMs: number;
+  readonly once: boolean;
+  readonly env: NodeJS.ProcessEnv;
+  readonly say: (line: string) => void;
+}
+
+/**
+ * Runs the command in each term through `lead()`, which guarantees that a term's command has
+ * exited before the next campaign starts.
+ */
+export class RunSupervisor {
+  readonly #options: SupervisorOptions;
+  /** Ends `lead()`: aborted when elector should exit. */
+  readonly #stop = new AbortController();
+  #child: SupervisedChild | undefined;
+  /** A stop signal was forwarded to the command: when it exits, elector exits. */
+  #stopRequested = false;
+  /** The signal that stopped elector while no command ran. */
+  #stoppedBy: NodeJS.Signals | undefined;
+  #exitCode: number | undefined;
+
+  constructor(options: SupervisorOptions) {
+    this.#options = options;
+  }
+
+  async run(value: string | undefined): Promise<number> {
+    const { elector, say } = this.#options;
+    const offLost = elector.on("lost", ({ reason, token }) => {
+      if (reason !== "resigned" && reason !== "closed")
+        say(`leadership lost (${reason}), token ${token}`);
+    });
+    const offSuspended = elector.on("suspended", ({ cause }) =>
+      say(`connection in doubt (${cause}); leadership is suspended`),
+    );
+    const offResumed = elector.on("resumed", ({ suspendedMs }) =>
+      say(`connection back after ${suspendedMs} ms`),
+    );
+    try {
+      await lead(elector, (leadership) => this.#term(leadership.token, leadership.signal), {
+        signal: this.#stop.signal,
+        ...(value === undefined ? {} : { value }),
+        onError: (error) => say(`campaign failed, trying again: ${messageOf(error)}`),
+      });
+    } finally {
+      offLost();
+      offSuspended();
+      offResumed();
+    }
+    if (this.#exitCode !== undefined) return this.#exitCode;
+    if (this.#stoppedBy !== undefined) return 128 + (constants.signals[this.#stoppedBy] ?? 0);
+    return 0;
+  }
+
+  /** A stop signal: forwarded to the command if one runs, else elector stops now. */
+  stopSignal(signal: NodeJS.Signals): void {
+    const child = this.#child;
+    if (child !== undefined && !child.hasExited) {
+      this.#options.say(`${signal} received: forwarding it to the command`);
+      this.#stopRequested = true;
+      child.signal(signal);
+      return;
+    }
+    this.#stoppedBy ??= signal;
+    this.#stop.abort();
+  }
+
+  forward(signal: NodeJS.Signals): void {
+    this.#child?.signal(signal);
+  }
+
+  /** One term: the command runs until it exits or the term ends. */
+  async #term(token: bigint, term: AbortSignal): Promise<void> {
+    if (this.#stop.signal.aborted || term.aborted) return;
+    const { command, args, elector, env, graceMs, say } = this.#options;
+    const child = SupervisedChild.start(command, args, {
+      ...env,
+      ELECTOR_FENCING_TOKEN: token.toString(),
+      ELECTOR_LEADER_ID: elector.id,
+      ELECTOR_ELECTION: elector.election,
+    });
+    this.#child = child;
+    say(`elected with token ${token}; started ${command} (pid ${child.pid ?? "none"})`);
+    try {
+      const lost = new Promise<"lost">((resolve) => {
+        if (term.aborted) resolve("lost");
+        term.addEventListener("abort", () => resolve("lost"), { once: true });
+      });
+      const outcome = await Promise.race([child.exited, lost]);
+      if (outcome !== "lost") {
+        say(`${describeExit(command, outcome)}; resigning`);
+        this.#finish(outcome);
+        return;
+      }
+      say(`stopping ${command}: SIGTERM, then SIGKILL after ${formatDuration(graceMs)}`);
+      const exit = await child.terminate(graceMs);
+      say(describeExit(command, exit));
+      if (this.#options.once || this.#stopRequested) this.#finish(exit);
+    } finally {
+      this.#child = undefined;
+    }
+  }
+
+  #finish(exit: ChildExit): void {
+    this.#exitCode = exit.code;
+    this.#stop.abort();
+  }
+}
+
+function describeExit(command: string, exit: ChildExit): string {
+  if (exit.error !== undefined) return `${command} could not be started: ${exit.error.message}`;
+  if (exit.signal !== undefined) return `${command} ended by ${exit.signal}`;
+  return `${command} exited with code ${exit.code}`;
+}

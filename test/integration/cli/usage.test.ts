@@ -1,0 +1,83 @@
+// The elector binary as a user meets it: a real process, its exit codes and messages. No
+// server is needed; the unreachable ones are closed ports.
+import { createServer } from "node:net";
+import { describe, expect, it } from "vitest";
+import { runCli } from "./spawned-process.js";
+
+// Starting the CLI from source under tsx on a busy machine: a second or two.
+const startupMs = 10_000;
+
+describe("the elector binary", () => {
+  it("prints help for itself and for a command, exit code 0", async () => {
+    const overview = await runCli(["--help"], startupMs);
+    expect(overview.exit).toEqual({ code: 0, signal: null });
+    expect(overview.stdout).toMatch(/^Usage: elector <command> \[flags\]/);
+    const run = await runCli(["run", "--help"], startupMs);
+    expect(run.exit.code).toBe(0);
+    expect(run.stdout).toContain("ELECTOR_FENCING_TOKEN");
+    expect(run.stderr).toBe("");
+  });
+
+  it("refuses an unknown flag with exit code 2, naming the flag", async () => {
+    const result = await runCli(
+      ["observe", "--url", "memory://", "--election", "e", "--follow"],
+      startupMs,
+    );
+    expect(result.exit.code).toBe(2);
+    expect(result.stderr).toBe(
+      "elector: error: unknown flag --follow (see: elector observe --help)\n",
+    );
+  });
+
+  it("refuses a bad URL with exit code 2, naming the URL and the forms it may take", async () => {
+    const result = await runCli(
+      ["leader", "--url", "etcd//127.0.0.1:2379", "--election", "e"],
+      startupMs,
+    );
+    expect(result.exit.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /^elector: error: invalid --url: url must be a URL of the form memory:\/\/\[name\], etcd:\/\/host:2379.*got "etcd\/\/127\.0\.0\.1:2379" \(see: elector leader --help\)\n$/,
+    );
+  });
+
+  it.each([
+    ["etcd", "etcd"],
+    ["ZooKeeper", "zk"],
+  ])(
+    "gives up on an unreachable %s server after --connect-timeout, exit code 1",
+    async (name, scheme) => {
+      const port = await closedPort();
+      const timeoutMs = 1_000;
+      const result = await runCli(
+        [
+          "run",
+          "--url",
+          `${scheme}://127.0.0.1:${port}`,
+          "--election",
+          "e",
+          "--connect-timeout",
+          `${timeoutMs}ms`,
+          "--",
+          "true",
+        ],
+        timeoutMs + startupMs,
+      );
+      expect(result.exit.code).toBe(1);
+      expect(result.stderr).toMatch(
+        new RegExp(`^elector: error: cannot reach ${name} at 127\\.0\\.0\\.1:${port}: `),
+      );
+      // Bounded: the wait ends at --connect-timeout, or sooner when the backend gives up first.
+      expect(result.elapsedMs).toBeLessThan(timeoutMs + startupMs);
+    },
+  );
+});
+
+/** A port on which nothing listens: one the kernel just handed out and we closed. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
