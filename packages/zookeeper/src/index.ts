@@ -1,1 +1,7 @@
-export {};
+export { ZooKeeperConnectionError, ZooKeeperRequestError } from "./errors.js";
+export {
+  createZooKeeperElector,
+  openElector,
+  ZooKeeperElector,
+  type ZooKeeperElectorOptions,
+} from "./zookeeper-elector.js";

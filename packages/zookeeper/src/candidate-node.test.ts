@@ -1,0 +1,146 @@
+import { silentLogger } from "@elector/core";
+import { describe, expect, it } from "vitest";
+import { rc } from "./binding.js";
+import { CandidateNode } from "./candidate-node.js";
+import { type FakeClient, fakeBinding, fakeStat } from "./fake-binding.test-support.js";
+import { Session } from "./session.js";
+
+const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A connected session on a fake handle, its first heartbeat answered. */
+function connectedSession(): { session: Session; handle: FakeClient } {
+  const { Binding, handles } = fakeBinding();
+  const session = new Session(Binding, {
+    connect: "zk:2181",
+    requestedTimeoutMs: 3000,
+    logger: silentLogger,
+  });
+  const handle = handles[0] as FakeClient;
+  handle.connect("5e55", 3000);
+  handle.next("sync").answer(rc.ok, "/");
+  return { session, handle };
+}
+
+/** Answers requests as they come until `operation` shows up, then returns it. */
+async function nextRequest(handle: FakeClient, operation: string) {
+  for (let turn = 0; turn < 20; turn++) {
+    const found = handle.requests.find((request) => request.operation === operation);
+    if (found !== undefined) return found;
+    await flush();
+  }
+  return handle.next(operation);
+}
+
+describe("CandidateNode", () => {
+  it("finds its node by GUID after a create whose reply was lost, and reads its token", async () => {
+    const { session, handle } = connectedSession();
+    const node = new CandidateNode(session, "/elector/e", "/elector", { id: "a", value: "v" });
+    const joining = node.join(new AbortController().signal, () => {});
+    const create = await nextRequest(handle, "create");
+    expect(create.path).toMatch(/^\/elector\/e\/[0-9a-f-]{36}-n_$/);
+    create.answer(rc.connectionLoss, null);
+    const name = `${create.path.slice("/elector/e/".length)}0000000007`;
+    (await nextRequest(handle, "list")).answer(rc.ok, ["x-n_0000000006", name]);
+    (await nextRequest(handle, "exists")).answer(rc.ok, fakeStat({ ephemeralOwner: "5e55" }));
+    (await nextRequest(handle, "get")).answer(
+      rc.ok,
+      fakeStat({ ephemeralOwner: "5e55", czxid: 0x200000011 }),
+      Buffer.from("{}"),
+    );
+    await joining;
+    expect(node.path).toBe(`/elector/e/${name}`);
+    expect(node.token).toBe(0x200000011n);
+    expect(handle.requests.filter((request) => request.operation === "create")).toEqual([]);
+  });
+
+  it("deletes, rather than adopts, a node with its GUID that belongs to another session", async () => {
+    const { session, handle } = connectedSession();
+    const node = new CandidateNode(session, "/elector/e", "/elector", { id: "a", value: "v" });
+    const joining = node.join(new AbortController().signal, () => {});
+    const create = await nextRequest(handle, "create");
+    create.answer(rc.connectionLoss, null);
+    const stale = `${create.path}0000000003`;
+    (await nextRequest(handle, "list")).answer(rc.ok, [stale.slice("/elector/e/".length)]);
+    (await nextRequest(handle, "exists")).answer(rc.ok, fakeStat({ ephemeralOwner: "01d" }));
+    const deleting = await nextRequest(handle, "delete");
+    expect(deleting.path).toBe(stale);
+    deleting.answer(rc.ok);
+    const again = await nextRequest(handle, "create");
+    expect(again.path).toBe(create.path);
+    again.answer(rc.ok, `${create.path}0000000004`);
+    (await nextRequest(handle, "get")).answer(
+      rc.ok,
+      fakeStat({ ephemeralOwner: "5e55" }),
+      Buffer.from("{}"),
+    );
+    await joining;
+    expect(node.path).toBe(`${create.path}0000000004`);
+  });
+
+  it("creates the election node as a container, and the root path as persistent nodes, when missing", async () => {
+    const { session, handle } = connectedSession();
+    const node = new CandidateNode(session, "/apps/elector/jobs/nightly", "/apps/elector", {
+      id: "a",
+      value: "v",
+    });
+    const joining = node.join(new AbortController().signal, () => {});
+    (await nextRequest(handle, "create")).answer(rc.noNode, null);
+    const created: string[] = [];
+    for (const path of [
+      "/apps",
+      "/apps/elector",
+      "/apps/elector/jobs",
+      "/apps/elector/jobs/nightly",
+    ]) {
+      const request = await nextRequest(handle, "create");
+      expect(request.path).toBe(path);
+      created.push(`${path}:${request.flags}`);
+      request.answer(path === "/apps" ? rc.nodeExists : rc.ok, path);
+    }
+    expect(created).toEqual([
+      "/apps:0",
+      "/apps/elector:0",
+      "/apps/elector/jobs:4",
+      "/apps/elector/jobs/nightly:4",
+    ]);
+    const create = await nextRequest(handle, "create");
+    create.answer(rc.ok, `${create.path}0000000000`);
+    (await nextRequest(handle, "get")).answer(
+      rc.ok,
+      fakeStat({ ephemeralOwner: "5e55" }),
+      Buffer.from("{}"),
+    );
+    await joining;
+  });
+
+  it("refuses a node that another session owns right after creating it", async () => {
+    const { session, handle } = connectedSession();
+    const node = new CandidateNode(session, "/elector/e", "/elector", { id: "a", value: "v" });
+    const joining = node.join(new AbortController().signal, () => {});
+    const create = await nextRequest(handle, "create");
+    create.answer(rc.ok, `${create.path}0000000001`);
+    (await nextRequest(handle, "get")).answer(
+      rc.ok,
+      fakeStat({ ephemeralOwner: "beef" }),
+      Buffer.from("{}"),
+    );
+    await expect(joining).rejects.toThrow(/belongs to session beef, not to ours \(5e55\)/);
+  });
+
+  it("on delete, asks the session to delete later a node whose create got no answer", async () => {
+    const { session, handle } = connectedSession();
+    const node = new CandidateNode(session, "/elector/e", "/elector", { id: "a", value: "v" });
+    const controller = new AbortController();
+    const joining = node.join(controller.signal, () => {});
+    const create = await nextRequest(handle, "create");
+    controller.abort();
+    create.answer(rc.connectionLoss, null);
+    await expect(joining).rejects.toMatchObject({ name: "AbortError" });
+    await node.delete();
+    // The session is connected and answers: it sweeps at once.
+    const list = await nextRequest(handle, "list");
+    expect(list.path).toBe("/elector/e");
+    list.answer(rc.ok, [`${create.path.slice("/elector/e/".length)}0000000009`]);
+    expect((await nextRequest(handle, "delete")).path).toBe(`${create.path}0000000009`);
+  });
+});

@@ -1,0 +1,71 @@
+import { BackendError, ConnectionError } from "@elector/core";
+import { rc } from "./binding.js";
+
+// The codes after which the same request may succeed on the same or a later session.
+const transient = new Set<number>([
+  rc.connectionLoss,
+  rc.operationTimeout,
+  rc.invalidState,
+  rc.closing,
+  rc.nothing,
+  rc.sessionMoved,
+  rc.sessionExpired,
+]);
+
+/**
+ * A request that failed for a reason of the connection or session (`ZCONNECTIONLOSS`,
+ * `ZSESSIONEXPIRED`, a closed handle): retryable. The C client's code is kept.
+ */
+export class ZooKeeperConnectionError extends ConnectionError {
+  /** The C client's return code, for example -4 for `ZCONNECTIONLOSS`. */
+  readonly zooKeeperCode: number;
+
+  constructor(message: string, zooKeeperCode: number, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.zooKeeperCode = zooKeeperCode;
+  }
+}
+
+/** A request the server refused (`ZNONODE`, `ZNOAUTH`, …). The C client's code is kept. */
+export class ZooKeeperRequestError extends BackendError {
+  /** The C client's return code, for example -101 for `ZNONODE`. */
+  readonly zooKeeperCode: number;
+
+  constructor(message: string, zooKeeperCode: number) {
+    super(message);
+    this.zooKeeperCode = zooKeeperCode;
+  }
+}
+
+/**
+ * The typed error for a failed request: `code` and `text` are what the C client reports
+ * (`-101`, `"no node"`); the message names the operation and the path.
+ */
+export function requestError(
+  code: number,
+  text: string,
+  operation: string,
+  path: string,
+): ZooKeeperConnectionError | ZooKeeperRequestError {
+  const message = `ZooKeeper ${operation} ${JSON.stringify(path)} failed: ${code} ${text}`;
+  return transient.has(code)
+    ? new ZooKeeperConnectionError(message, code)
+    : new ZooKeeperRequestError(message, code);
+}
+
+/** The C client's code carried by `error`, if it is one of ours. */
+export function zooKeeperCode(error: unknown): number | undefined {
+  return error instanceof ZooKeeperConnectionError || error instanceof ZooKeeperRequestError
+    ? error.zooKeeperCode
+    : undefined;
+}
+
+/** Whether `error` says the node does not exist. */
+export function isNoNode(error: unknown): boolean {
+  return zooKeeperCode(error) === rc.noNode;
+}
+
+/** Whether `error` says the node already exists. */
+export function isNodeExists(error: unknown): boolean {
+  return zooKeeperCode(error) === rc.nodeExists;
+}

@@ -1,0 +1,221 @@
+import { BackendError, type LeaderInfo, type Participant } from "@elector/core";
+import {
+  type CampaignRequest,
+  type DriverContext,
+  type ElectedTerm,
+  type ElectionDriver,
+  type LeaderListener,
+  type ResolvedZooKeeperConfig,
+  raceSignal,
+} from "@elector/core/backend";
+import type { NativeClient } from "./binding.js";
+import { CandidateNode } from "./candidate-node.js";
+import { Connection } from "./connection.js";
+import { LeaderWatch } from "./leader-watch.js";
+import { decodeCandidate, type LineEntry, parseLine, tokenOf } from "./line.js";
+import { type NodeGone, NodeWatch } from "./node-watch.js";
+import { retrying } from "./retrying.js";
+import { type Session, SessionEndedError } from "./session.js";
+import { SessionWatch } from "./session-watch.js";
+
+/**
+ * The ZooKeeper backend's driver: one candidate on one session at a time.
+ *
+ * @remarks
+ * The recipe: each campaign creates `<path>/<election>/<guid>-n_<seq>` (ephemeral,
+ * sequential); the lowest sequence leads once it has checked that its node belongs to the
+ * current session; every other candidate sets a data watch on its immediate predecessor only
+ * and lists the line again when that goes. There is no child watch on the election node, so
+ * one departure wakes one candidate.
+ */
+export class ZooKeeperDriver implements ElectionDriver {
+  readonly backend = "zookeeper";
+  readonly #config: ResolvedZooKeeperConfig;
+  readonly #context: DriverContext;
+  readonly #connection: Connection;
+  readonly #electionPath: string;
+
+  constructor(
+    Binding: new (config: Record<string, unknown>) => NativeClient,
+    config: ResolvedZooKeeperConfig,
+    context: DriverContext,
+  ) {
+    this.#config = config;
+    this.#context = context;
+    this.#electionPath = `${config.path}/${context.election}`;
+    this.#connection = new Connection(Binding, {
+      servers: config.servers,
+      sessionTimeoutMs: config.sessionTimeoutMs,
+      logger: context.logger,
+    });
+  }
+
+  /** The session in use, if any. */
+  get session(): Session | undefined {
+    return this.#connection.current;
+  }
+
+  /** The znode under which this election's candidates live. */
+  get electionPath(): string {
+    return this.#electionPath;
+  }
+
+  async campaign(request: CampaignRequest): Promise<ElectedTerm> {
+    const { signal, term } = request;
+    signal.throwIfAborted();
+    const session = await this.#connection.acquire(signal, this.#config.sessionTimeoutMs);
+    const watch = new SessionWatch(session, term, this.#config.safetyMarginMs);
+    const node = new CandidateNode(session, this.#electionPath, this.#config.path, {
+      id: this.#context.id,
+      value: request.value,
+    });
+    const onGone = (why: NodeGone) => {
+      if (why === "deleted") {
+        void this.#nodeDeleted(session, term);
+      } else if (why === "failed") {
+        term.lose("connection-lost", "the candidate's node could no longer be watched");
+      }
+      // "session-ended": the session watch reports the end of the session itself.
+    };
+    try {
+      await node.join(signal, onGone);
+      this.#context.logger.debug({ node: node.path, token: node.token.toString() }, "joined");
+      await this.#waitToLead(session, node, signal);
+    } catch (error) {
+      watch.stop();
+      await node.delete().catch(() => {
+        // Kept as an orphan: the session deletes it once it answers again, or takes it along.
+      });
+      throw signal.aborted ? signal.reason : error;
+    }
+    const stop = () => {
+      watch.stop();
+      node.stopWatching();
+    };
+    if (term.signal.aborted) stop();
+    else term.signal.addEventListener("abort", stop, { once: true });
+    return {
+      token: node.token,
+      proclaim: async (value, proclaimSignal) => {
+        const set = await raceSignal(node.setData({ id: this.#context.id, value }), proclaimSignal);
+        if (!set) {
+          term.lose("deleted", "the leader's node was deleted by someone else");
+          throw term.signal.reason;
+        }
+      },
+      release: (releaseSignal) => {
+        stop();
+        return raceSignal(node.delete(), releaseSignal);
+      },
+    };
+  }
+
+  /**
+   * Our node is gone: authority ends now, and the reason follows. The server deletes a
+   * session's ephemeral nodes, and tells their watchers, before it drops the session's
+   * connection; so a deletion is someone else's only if the session still answers after it.
+   */
+  async #nodeDeleted(session: Session, term: CampaignRequest["term"]): Promise<void> {
+    term.suspend("the candidate's node was deleted");
+    try {
+      await retrying(session, term.signal, () => session.sync("/"));
+      term.lose("deleted", "the candidate's node was deleted by another session");
+    } catch {
+      // The session ended (the session watch says so) or the term ended meanwhile.
+    }
+  }
+
+  /** Waits until `node` is the lowest of the line, watching only its predecessor. */
+  async #waitToLead(session: Session, node: CandidateNode, signal: AbortSignal): Promise<void> {
+    for (;;) {
+      const line = parseLine(
+        await retrying(session, signal, () => session.children(this.#electionPath)),
+      );
+      const index = line.findIndex((entry) => entry.name === node.name);
+      this.#context.logger.debug({ position: index, of: line.length }, "listed the line");
+      if (index === -1) {
+        // Our node is gone; the own-node watch reports it (and aborts the signal) soon.
+        signal.throwIfAborted();
+        throw new BackendError(`the candidate node ${JSON.stringify(node.path)} is not in line`);
+      }
+      // The node's owner was checked against this session when it was created, and an
+      // ephemeral node never changes owner.
+      if (index === 0) return this.#stillOurs(session, node, signal);
+      await this.#predecessorGone(session, line[index - 1] as LineEntry, signal);
+      // No node can join below us (sequence numbers only grow, and the election node cannot
+      // be re-created while it has our child): if the predecessor was the only node below us
+      // when we listed, its departure makes us the lowest without another read.
+      if (index === 1) return this.#stillOurs(session, node, signal);
+    }
+  }
+
+  /** Refuses to lead on a node that its watch saw go, or on a session that ended. */
+  #stillOurs(session: Session, node: CandidateNode, signal: AbortSignal): void {
+    signal.throwIfAborted();
+    if (session.ended) throw new SessionEndedError("expired", "the session ended");
+    if (node.gone)
+      throw new BackendError(`the candidate node ${JSON.stringify(node.path)} is gone`);
+  }
+
+  /** Resolves once the predecessor is deleted (or found gone): time to list the line again. */
+  async #predecessorGone(session: Session, predecessor: LineEntry, signal: AbortSignal) {
+    let settle: (why: NodeGone) => void = () => {};
+    const gone = new Promise<NodeGone>((resolve) => {
+      settle = resolve;
+    });
+    const watch = new NodeWatch(session, `${this.#electionPath}/${predecessor.name}`, {
+      gone: (why) => settle(why),
+    });
+    try {
+      const snapshot = await watch.start(signal);
+      if (snapshot === undefined) return;
+      this.#context.logger.debug({ predecessor: predecessor.name }, "waiting for the predecessor");
+      const why = await raceSignal(gone, signal);
+      if (why === "session-ended") throw new SessionEndedError("expired", "the session ended");
+      if (why === "failed") {
+        throw new BackendError(`could not watch the predecessor ${predecessor.name} any longer`);
+      }
+    } finally {
+      watch.stop();
+    }
+  }
+
+  async participants(signal: AbortSignal): Promise<Participant[]> {
+    const session = await this.#connection.acquire(signal, this.#config.sessionTimeoutMs);
+    const line = parseLine(await session.children(this.#electionPath));
+    const read = await Promise.all(
+      line.map(async (entry) => {
+        const path = `${this.#electionPath}/${entry.name}`;
+        const snapshot = await session.get(path);
+        const data = snapshot === undefined ? undefined : decodeCandidate(snapshot.data);
+        if (snapshot === undefined || data === undefined) return undefined;
+        return { ...data, token: tokenOf(snapshot.stat, path) };
+      }),
+    );
+    return read
+      .filter((info) => info !== undefined)
+      .map((info, index) => ({ ...info, leader: index === 0 }));
+  }
+
+  async leader(signal: AbortSignal): Promise<LeaderInfo | undefined> {
+    const session = await this.#connection.acquire(signal, this.#config.sessionTimeoutMs);
+    // New nodes only join at the end: the first node that still exists leads.
+    for (const entry of parseLine(await session.children(this.#electionPath))) {
+      const path = `${this.#electionPath}/${entry.name}`;
+      const snapshot = await session.get(path);
+      const data = snapshot === undefined ? undefined : decodeCandidate(snapshot.data);
+      if (snapshot !== undefined && data !== undefined) {
+        return { ...data, token: tokenOf(snapshot.stat, path) };
+      }
+    }
+    return undefined;
+  }
+
+  watchLeader(listener: LeaderListener, signal: AbortSignal): void {
+    new LeaderWatch(this.#connection, this.#electionPath, listener).run(signal);
+  }
+
+  async close(): Promise<void> {
+    this.#connection.close();
+  }
+}

@@ -1,0 +1,109 @@
+import {
+  createElector,
+  type ElectorOptions,
+  InvalidOptionError,
+  type ZooKeeperConfig,
+} from "@elector/core";
+import {
+  type BackendElectorOptions,
+  DrivenElector,
+  type ResolvedZooKeeperConfig,
+} from "@elector/core/backend";
+import { loadBinding } from "./binding.js";
+import { ZooKeeperDriver } from "./zookeeper-driver.js";
+
+// Module-private: lets this package's own tooling reach an elector's driver without making
+// the session's password part of the public API.
+const drivers = new WeakMap<ZooKeeperElector, ZooKeeperDriver>();
+
+/**
+ * An `Elector` on ZooKeeper. `createElector("zk://…")` makes the same elector, typed as
+ * `Elector`. See the package's README for the node layout and what suspends or ends a term.
+ */
+export class ZooKeeperElector extends DrivenElector {
+  readonly #driver: ZooKeeperDriver;
+
+  constructor(config: ResolvedZooKeeperConfig, options: BackendElectorOptions) {
+    const Binding = loadBinding();
+    let driver: ZooKeeperDriver | undefined;
+    super(options, (context) => {
+      driver = new ZooKeeperDriver(Binding, config, context);
+      return driver;
+    });
+    this.#driver = driver as ZooKeeperDriver;
+    drivers.set(this, this.#driver);
+  }
+
+  /**
+   * The id of the session in use, in hex as ZooKeeper's logs and four-letter words (`cons`,
+   * `wchc`) print it; undefined before the first connection and after the session ended.
+   */
+  get sessionId(): string | undefined {
+    return this.#driver.session?.id;
+  }
+
+  /** The znode whose children are this election's candidates: `<path>/<election>`. */
+  get electionPath(): string {
+    return this.#driver.electionPath;
+  }
+}
+
+/** @internal The driver behind an elector, for this package's test tooling. */
+export function driverOf(elector: ZooKeeperElector): ZooKeeperDriver | undefined {
+  return drivers.get(elector);
+}
+
+/** Options of {@link createZooKeeperElector}: the elector's and the backend's, in one object. */
+export interface ZooKeeperElectorOptions extends ElectorOptions, Omit<ZooKeeperConfig, "backend"> {}
+
+/**
+ * Creates an elector on ZooKeeper from one options object, typed as {@link ZooKeeperElector}.
+ * `createElector("zk://…")` makes the same elector from a URL. It connects on first use;
+ * `close()` ends its session.
+ *
+ * @throws InvalidOptionError when an option is wrong; the message names it and its value.
+ * @throws BackendError when the `zookeeper` native addon does not load.
+ *
+ * @example
+ * ```ts
+ * const elector = await createZooKeeperElector({
+ *   servers: ["zk1:2181", "zk2:2181", "zk3:2181"],
+ *   sessionTimeoutMs: 10_000,
+ *   election: "billing-cron",
+ * });
+ * ```
+ */
+export async function createZooKeeperElector(
+  options: ZooKeeperElectorOptions,
+): Promise<ZooKeeperElector> {
+  const { election, id, logger, ...zookeeper } = options;
+  // Through core's factory, so that config and elector options are validated in one place.
+  const elector = await createElector(
+    { backend: "zookeeper", ...zookeeper },
+    {
+      election,
+      ...(id === undefined ? {} : { id }),
+      ...(logger === undefined ? {} : { logger }),
+    },
+  );
+  if (!(elector instanceof ZooKeeperElector)) {
+    throw new InvalidOptionError(
+      "backend",
+      elector.backend,
+      "the ZooKeeper elector of this copy of @elector/zookeeper",
+    );
+  }
+  return elector;
+}
+
+/**
+ * Opens an elector for `createElector("zk://…")`, which loads this package only when
+ * ZooKeeper is chosen. Connecting is lazy: unreachable servers show in `campaign()` and the
+ * reads, as a ConnectionError after the session timeout.
+ */
+export async function openElector(
+  config: ResolvedZooKeeperConfig,
+  options: BackendElectorOptions,
+): Promise<ZooKeeperElector> {
+  return new ZooKeeperElector(config, options);
+}
