@@ -1,1 +1,8 @@
-export {};
+export { etcdClientOptions } from "./client.js";
+export {
+  createEtcdElector,
+  EtcdElector,
+  type EtcdElectorOptions,
+  openElector,
+} from "./etcd-elector.js";
+export { type ElectionKeys, electionKeys, type KeyRange, leaseHex } from "./keys.js";

@@ -1,0 +1,136 @@
+// Scale: 1,000 candidates on one election, sharing one client (one connection, one watch
+// stream, one keep-alive stream). Reports the time until all are registered and waiting,
+// the memory they take, the handoff time at the head of the line, and how many waiters each
+// handoff wakes: it must be one, the successor.
+//
+// Run: TSX_TSCONFIG_PATH=tsconfig.test.json pnpm exec tsx --expose-gc bench/etcd/scale.ts
+// Environment: CANDIDATES (default 1000), HANDOFFS (default 20), ELECTOR_ETCD_IMAGE.
+import type { Logger } from "@elector/core";
+import { createEtcdElector, type EtcdElector, etcdClientOptions } from "@elector/etcd";
+import { EtcdContainer } from "@elector/testing";
+import { Etcd3 } from "etcd3";
+import { delay, machine, ms, percentile, table } from "./stats.js";
+
+const candidates = Number(process.env.CANDIDATES ?? 1000);
+const handoffs = Number(process.env.HANDOFFS ?? 20);
+const ttlSeconds = 10;
+
+/**
+ * Counts the driver's messages: "waiting" once per waiter, "woken" once per wake, and any
+ * warning (a replaced keep-alive stream, say).
+ */
+class CountingLogger implements Logger {
+  readonly counts = new Map<string, number>();
+  readonly debug = (fields: unknown, message?: string) => this.count(message ?? fields);
+  readonly info = () => {};
+  readonly warn = (fields: unknown, message?: string) => this.count(message ?? fields);
+  readonly error = (fields: unknown, message?: string) => this.count(message ?? fields);
+  child(): Logger {
+    return this;
+  }
+  get(message: string): number {
+    return this.counts.get(message) ?? 0;
+  }
+  private count(message: unknown): void {
+    if (typeof message === "string") this.counts.set(message, this.get(message) + 1);
+  }
+}
+
+function heapMiB(): { heap: number; rss: number } {
+  globalThis.gc?.();
+  const usage = process.memoryUsage();
+  return { heap: usage.heapUsed / 2 ** 20, rss: usage.rss / 2 ** 20 };
+}
+
+async function main(): Promise<void> {
+  await using etcd = await new EtcdContainer().start();
+  const client = new Etcd3(etcdClientOptions({ endpoints: etcd.getClientEndpoints() }));
+  const logger = new CountingLogger();
+  const election = `bench-scale-${Date.now()}`;
+  const before = heapMiB();
+
+  const started = performance.now();
+  const electors: EtcdElector[] = [];
+  for (let index = 0; index < candidates; index++) {
+    electors.push(
+      await createEtcdElector({ election, id: `c${index}`, client, ttlSeconds, logger }),
+    );
+  }
+  const campaigns = electors.map((elector) => elector.campaign());
+  const observer = electors[0] as EtcdElector;
+  while ((await observer.participants()).length < candidates) await delay(20);
+  const registeredMs = performance.now() - started;
+  while (logger.get("waiting") < candidates - 1) await delay(20);
+  const waitingMs = performance.now() - started;
+  const after = heapMiB();
+
+  // Hand over at the head of the line: each resign must wake exactly one waiter. The line
+  // is in join order, which concurrent joins leave to chance: the next leader is whichever
+  // campaign resolves.
+  const pending = new Map(
+    campaigns.map((campaign, index) => [
+      index,
+      campaign.then((leadership) => ({ index, leadership })),
+    ]),
+  );
+  let { index: leaderIndex, leadership: leading } = await Promise.race(pending.values());
+  pending.delete(leaderIndex);
+  const woken: number[] = [];
+  const took: number[] = [];
+  for (let handoff = 1; handoff <= handoffs; handoff++) {
+    await delay(200);
+    const wokenBefore = logger.get("woken");
+    const begin = performance.now();
+    const resigned = leading.resign();
+    ({ index: leaderIndex, leadership: leading } = await Promise.race(pending.values()));
+    took.push(performance.now() - begin);
+    pending.delete(leaderIndex);
+    await resigned;
+    // Give any other waiter that might wrongly wake the time to say so.
+    await delay(200);
+    woken.push(logger.get("woken") - wokenBefore);
+  }
+
+  const closing = performance.now();
+  await Promise.all(electors.map((elector) => elector.close()));
+  await Promise.allSettled(pending.values());
+  const closeMs = performance.now() - closing;
+  client.close();
+
+  console.log(`${candidates} candidates on one election, one shared client, TTL ${ttlSeconds} s`);
+  console.log(machine());
+  console.log(
+    table(
+      ["measure", "value"],
+      [
+        ["all registered (every key in line)", `${ms(registeredMs)} ms`],
+        ["all waiting (every predecessor watch started)", `${ms(waitingMs)} ms`],
+        [
+          "heap used by the candidates",
+          `${(after.heap - before.heap).toFixed(1)} MiB (${(((after.heap - before.heap) * 1024) / candidates).toFixed(1)} KiB each)`,
+        ],
+        ["RSS growth", `${(after.rss - before.rss).toFixed(1)} MiB`],
+        [
+          "handoff at the head, p50 / max",
+          `${ms(percentile(took, 50))} / ${ms(Math.max(...took))} ms over ${handoffs}`,
+        ],
+        [
+          "waiters woken per handoff",
+          `${Math.min(...woken)}–${Math.max(...woken)} (total ${woken.reduce((a, b) => a + b, 0)} over ${handoffs})`,
+        ],
+        ["close all", `${ms(closeMs)} ms`],
+        [
+          "warnings (replaced keep-alive streams, failed revokes…)",
+          JSON.stringify(
+            [...logger.counts].filter(
+              ([message]) =>
+                !["waiting", "woken"].includes(message) && /fail|could not/.test(message),
+            ),
+          ),
+        ],
+      ],
+    ),
+  );
+}
+
+await main();

@@ -1,0 +1,118 @@
+import {
+  createElector,
+  type ElectorOptions,
+  type EtcdConfig,
+  InvalidOptionError,
+} from "@elector/core";
+import {
+  type BackendElectorOptions,
+  DrivenElector,
+  type ResolvedEtcdConfig,
+} from "@elector/core/backend";
+import type { Etcd3 } from "etcd3";
+import { createEtcdClient } from "./client.js";
+import { EtcdDriver } from "./etcd-driver.js";
+import { electionKeys } from "./keys.js";
+import { LeaseKeeper } from "./lease-keeper.js";
+
+/**
+ * An elector on etcd: one candidate, compatible with etcd's Go `concurrency.Election` and
+ * `etcdctl elect` on the same election name.
+ */
+export class EtcdElector extends DrivenElector {
+  /**
+   * The election's name as Go and `etcdctl elect` know it: `<prefix>/<election>`, or just
+   * `<election>` with the default prefix. Candidate keys are `<electionKey>/<lease hex>`.
+   */
+  readonly electionKey: string;
+
+  constructor(config: ResolvedEtcdConfig, options: BackendElectorOptions) {
+    const shared = config.client === undefined ? undefined : asClient(config.client);
+    const client = shared ?? createEtcdClient(config);
+    const keys = electionKeys(config.prefix, options.election);
+    super(options, (context) => {
+      return new EtcdDriver(
+        {
+          client,
+          keeper: LeaseKeeper.of(client, context.logger),
+          keys,
+          id: context.id,
+          ttlSeconds: config.ttlSeconds,
+          safetyMarginMs: config.safetyMarginMs,
+          requestTimeoutMs: config.requestTimeoutMs,
+          logger: context.logger,
+        },
+        shared === undefined ? () => client.close() : undefined,
+      );
+    });
+    this.electionKey = keys.name;
+  }
+}
+
+/**
+ * Opens an elector for `createElector("etcd://…")`, which loads this package only when etcd
+ * is chosen. Connecting is lazy: an unreachable cluster shows in `campaign()` and the reads.
+ */
+export async function openElector(
+  config: ResolvedEtcdConfig,
+  options: BackendElectorOptions,
+): Promise<EtcdElector> {
+  return new EtcdElector(config, options);
+}
+
+/** Options of {@link createEtcdElector}: the elector's and the etcd backend's, in one object. */
+export interface EtcdElectorOptions extends ElectorOptions, Omit<EtcdConfig, "backend" | "client"> {
+  /**
+   * An `Etcd3` client to share: every elector on it shares its connection and one lease
+   * keep-alive stream. The elector does not close it. Make it with `etcdClientOptions()` for
+   * the elector's fault handling; without `client`, each elector makes and closes its own.
+   */
+  readonly client?: Etcd3;
+}
+
+/**
+ * Creates an elector on etcd from one options object, typed as {@link EtcdElector}.
+ * `createElector("etcd://…")` makes the same elector from a URL.
+ *
+ * @throws InvalidOptionError when an option is wrong; the message names it and its value.
+ *
+ * @example
+ * ```ts
+ * const client = new Etcd3(etcdClientOptions({ endpoints: ["10.0.0.1:2379"] }));
+ * const elector = await createEtcdElector({ election: "billing-cron", client, ttlSeconds: 5 });
+ * ```
+ */
+export async function createEtcdElector(options: EtcdElectorOptions): Promise<EtcdElector> {
+  const { election, id, logger, ...etcd } = options;
+  const elector = await createElector(
+    { backend: "etcd", ...etcd },
+    {
+      election,
+      ...(id === undefined ? {} : { id }),
+      ...(logger === undefined ? {} : { logger }),
+    },
+  );
+  if (!(elector instanceof EtcdElector)) {
+    throw new InvalidOptionError(
+      "backend",
+      elector.backend,
+      "the etcd elector of this copy of @elector/etcd",
+    );
+  }
+  return elector;
+}
+
+/** The shared client, if it looks like an `Etcd3` (duplicate installs defeat instanceof). */
+function asClient(client: unknown): Etcd3 {
+  const candidate = client as Partial<Etcd3> | null;
+  if (
+    typeof candidate !== "object" ||
+    candidate === null ||
+    typeof candidate.watch !== "function" ||
+    typeof candidate.leaseClient?.leaseKeepAlive !== "function" ||
+    typeof candidate.kv?.txn !== "function"
+  ) {
+    throw new InvalidOptionError("client", client, "an Etcd3 client of the etcd3 package");
+  }
+  return candidate as Etcd3;
+}

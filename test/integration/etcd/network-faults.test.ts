@@ -1,0 +1,131 @@
+import { type Elector, type Leadership, lead } from "@elector/core";
+import { createEtcdElector } from "@elector/etcd";
+import { EtcdContainer, FaultProxy, type StartedEtcdContainer } from "@elector/testing";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import { abortTime, lineOf, timedCampaign, uniqueElection, within } from "./helpers.js";
+
+const ttlSeconds = 2;
+const ttlMs = ttlSeconds * 1000;
+const safetyMarginMs = 500;
+
+describe("etcd elector under network and server faults", () => {
+  let etcd: StartedEtcdContainer | undefined;
+  const open: Elector[] = [];
+  const started = (): StartedEtcdContainer => {
+    if (etcd === undefined) throw new Error("etcd did not start");
+    return etcd;
+  };
+  const elector = async (election: string, id: string, endpoints: string[]) => {
+    const made = await createEtcdElector({ election, id, endpoints, ttlSeconds, safetyMarginMs });
+    open.push(made);
+    return made;
+  };
+
+  beforeAll(async () => {
+    etcd = await new EtcdContainer().start();
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((made) => made.close()));
+  });
+  afterAll(async () => {
+    await etcd?.remove();
+  });
+  printServerLogsOnFailure(() => [etcd]);
+
+  it("steps a black-holed leader down before its successor is elected, which follows within TTL + 1.5 s of the last acknowledged keep-alive", async () => {
+    const server = started();
+    const election = uniqueElection("blackhole");
+    await using proxy = await FaultProxy.start({ target: server.getClientEndpoint() });
+    const cutOff = await elector(election, "cut-off", [proxy.endpoint]);
+    const successor = await elector(election, "successor", server.getClientEndpoints());
+    const elected: string[] = [];
+    cutOff.on("elected", () => elected.push("elected"));
+    cutOff.on("lost", ({ reason }) => elected.push(`lost:${reason}`));
+
+    const leadership = await cutOff.campaign();
+    const steppedDownAt = abortTime(leadership.signal);
+    const next = timedCampaign(successor);
+    await lineOf(successor, 2, ttlMs);
+
+    proxy.blackhole();
+    const { leadership: successorLeadership, electedAt } = await within(
+      next,
+      ttlMs * 2 + 1500,
+      "the successor's election",
+    );
+
+    expect(leadership.signal.reason).toMatchObject({ code: "deadline-passed" });
+    expect(steppedDownAt()).toBeLessThan(electedAt);
+    // deadline() is the send time of the last acknowledged keep-alive + TTL − margin.
+    const lastAcknowledgedSendAt = leadership.deadline() - ttlMs + safetyMarginMs;
+    expect(electedAt - lastAcknowledgedSendAt).toBeLessThanOrEqual(ttlMs + 1500);
+
+    proxy.heal();
+    // Once its connection works again, the old leader sees the successor lead, and itself not.
+    await expect
+      .poll(async () => (await cutOff.leader())?.id, { timeout: ttlMs * 2 })
+      .toBe(successor.id);
+    expect(leadership.isActive()).toBe(false);
+    expect(successorLeadership.isActive()).toBe(true);
+    expect(elected).toEqual(["elected", "lost:deadline-passed"]);
+  });
+
+  it("steps the leader down at its deadline while the server is paused, and leaves exactly one leader once it resumes", async () => {
+    const server = started();
+    const election = uniqueElection("paused");
+    const candidates = [
+      await elector(election, "a", server.getClientEndpoints()),
+      await elector(election, "b", server.getClientEndpoints()),
+    ];
+    const terms: Leadership[] = [];
+    let overlaps = 0;
+    const stop = new AbortController();
+    const runs = candidates.map((candidate) =>
+      lead(
+        candidate,
+        async (leadership) => {
+          if (terms.some((term) => term !== leadership && term.isActive())) overlaps++;
+          terms.push(leadership);
+          await new Promise((resolve) =>
+            leadership.signal.addEventListener("abort", resolve, { once: true }),
+          );
+        },
+        { signal: stop.signal, backoff: { minDelayMs: 50, maxDelayMs: 500 }, onError: () => {} },
+      ),
+    );
+    await expect.poll(() => terms.length, { timeout: ttlMs }).toBe(1);
+    await lineOf(candidates[0] as Elector, 2, ttlMs);
+    const first = terms[0] as Leadership;
+    const steppedDownAt = abortTime(first.signal);
+
+    await server.pause();
+    const pausedAt = performance.now();
+    try {
+      await within(
+        new Promise((resolve) => first.signal.addEventListener("abort", resolve, { once: true })),
+        ttlMs,
+        "the leader stepping down",
+      );
+      expect(first.signal.reason).toMatchObject({ code: "deadline-passed" });
+      // The timer fired at the deadline: late by less than the safety margin, which is what
+      // the margin is there to absorb (a busy event loop on a shared machine).
+      expect((steppedDownAt() ?? 0) - first.deadline()).toBeLessThan(safetyMarginMs);
+      // Keep the server frozen past the TTL, so that every lease expires on it too.
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.max(0, pausedAt + ttlMs + 1000 - performance.now())),
+      );
+    } finally {
+      await server.unpause();
+    }
+
+    const active = () => terms.filter((term) => term.isActive());
+    await expect.poll(() => active().length, { timeout: ttlMs * 3 }).toBe(1);
+    const leader = active()[0] as Leadership;
+    expect(await (candidates[0] as Elector).leader()).toMatchObject({ token: leader.token });
+    expect(overlaps).toBe(0);
+    expect(terms.indexOf(leader)).toBeGreaterThan(0);
+    stop.abort();
+    await Promise.all(runs);
+  });
+});
