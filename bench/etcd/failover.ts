@@ -7,7 +7,7 @@
 import { createEtcdElector } from "@elector/etcd";
 import { EtcdContainer } from "@elector/testing";
 import { CandidateProcess } from "../../test/fixtures/candidate-process.js";
-import { machine, ms, percentile, table } from "./stats.js";
+import { machine, ms, percentile, table } from "../stats.js";
 
 const rounds = Number(process.env.ROUNDS ?? 20);
 const ttlSeconds = Number(process.env.TTL ?? 2);

@@ -12,7 +12,7 @@ import type { Elector, Leadership } from "@elector/core";
 import { createEtcdElector } from "@elector/etcd";
 import { EtcdContainer } from "@elector/testing";
 import { type Campaign, type Election, Etcd3 } from "etcd3";
-import { delay, machine, ms, percentile, table } from "./stats.js";
+import { delay, machine, ms, percentile, table } from "../stats.js";
 
 type Mode = "settled" | "fresh";
 

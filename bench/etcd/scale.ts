@@ -9,7 +9,7 @@ import type { Logger } from "@elector/core";
 import { createEtcdElector, type EtcdElector, etcdClientOptions } from "@elector/etcd";
 import { EtcdContainer } from "@elector/testing";
 import { Etcd3 } from "etcd3";
-import { delay, machine, ms, percentile, table } from "./stats.js";
+import { delay, machine, ms, percentile, table } from "../stats.js";
 
 const candidates = Number(process.env.CANDIDATES ?? 1000);
 const handoffs = Number(process.env.HANDOFFS ?? 20);

@@ -9,7 +9,7 @@ import type { Logger } from "@elector/core";
 import { ZooKeeperContainer } from "@elector/testing";
 import { createZooKeeperElector } from "@elector/zookeeper";
 import { CandidateProcess } from "../../test/fixtures/candidate-process.js";
-import { percentile } from "./stats.js";
+import { percentile } from "../stats.js";
 
 const rounds = Number(process.env.ROUNDS ?? 15);
 const sessionTimeoutMs = Number(process.env.SESSION_TIMEOUT_MS ?? 2000);

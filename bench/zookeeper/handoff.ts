@@ -14,8 +14,8 @@ import { cpus } from "node:os";
 import type { Leadership, Logger } from "@elector/core";
 import { ZooKeeperContainer } from "@elector/testing";
 import { createZooKeeperElector, type ZooKeeperElector } from "@elector/zookeeper";
+import { printTable, type Row, summarize } from "../stats.js";
 import { ephemeral, ephemeralSequential, RawSession } from "./raw-session.js";
-import { printTable, type Row, summarize } from "./stats.js";
 
 const rounds = Number(process.env.ROUNDS ?? 200);
 const warmup = Number(process.env.WARMUP ?? 20);

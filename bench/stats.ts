@@ -1,4 +1,4 @@
-// Small helpers shared by the etcd benchmarks: percentiles, a table, the machine.
+// Helpers shared by every benchmark: percentiles, tables, the machine they ran on.
 import { cpus, totalmem } from "node:os";
 
 /** The value at percentile `p` (0–100) of `samples`, by nearest rank. */
@@ -26,7 +26,51 @@ export function machine(): string {
   return `${new Date().toISOString()} · node ${process.version} · ${cpus().length} × ${cpu} · ${Math.round(totalmem() / 2 ** 30)} GiB`;
 }
 
-/** Resolves after `ms` milliseconds. */
+/** Resolves after `milliseconds`. */
 export function delay(milliseconds: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
+
+/** One row of handoff results. */
+export interface Row {
+  readonly scenario: string;
+  readonly candidates: number | string;
+  readonly rounds: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly note?: string;
+}
+
+/** A row from raw samples, in milliseconds. */
+export function summarize(
+  scenario: string,
+  candidates: number | string,
+  samples: readonly number[],
+  note?: string,
+): Row {
+  return {
+    scenario,
+    candidates,
+    rounds: samples.length,
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    ...(note === undefined ? {} : { note }),
+  };
+}
+
+/** Prints rows as a Markdown table. */
+export function printTable(rows: readonly Row[]): void {
+  console.log(
+    table(
+      ["scenario", "candidates", "rounds", "p50 ms", "p99 ms", "note"],
+      rows.map((row) => [
+        row.scenario,
+        String(row.candidates),
+        String(row.rounds),
+        ms(row.p50),
+        ms(row.p99),
+        row.note ?? "",
+      ]),
+    ),
+  );
 }
