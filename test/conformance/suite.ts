@@ -329,32 +329,26 @@ export function describeConformance(name: string, backend: ConformanceBackend): 
 }
 
 /** Holds for `ms`, or until the term ends. */
-function holdFor(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
+async function holdFor(ms: number, signal: AbortSignal): Promise<void> {
+  await abortedWithin(signal, ms);
 }
 
-function waitForAbort(signal: AbortSignal, timeoutMs: number, what: string): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${what}: no loss within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+async function waitForAbort(signal: AbortSignal, timeoutMs: number, what: string): Promise<void> {
+  if (!(await abortedWithin(signal, timeoutMs))) {
+    throw new Error(`${what}: no loss within ${timeoutMs} ms`);
+  }
+}
+
+/** Resolves with true once `signal` is aborted, or with false once `ms` have passed. */
+function abortedWithin(signal: AbortSignal, ms: number): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
     signal.addEventListener(
       "abort",
       () => {
         clearTimeout(timer);
-        resolve();
+        resolve(true);
       },
       { once: true },
     );

@@ -6,30 +6,13 @@ import {
   isStaleLeaderError,
   isStaleTokenError,
 } from "@elector/fencing";
-import { EtcdContainer, type StartedEtcdContainer } from "@elector/testing";
 import type { Etcd3 } from "etcd3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openEtcdClient } from "../../support/etcd-client.js";
-import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import { describe, expect, it } from "vitest";
+import { etcdWithClientForSuite } from "../../support/suite-servers.js";
 
 describe("etcd: EtcdFence and guardedTxn", () => {
-  let etcd: StartedEtcdContainer | undefined;
-  let client: Etcd3 | undefined;
-
-  beforeAll(async () => {
-    etcd = await new EtcdContainer().start();
-    client = openEtcdClient(etcd.getClientEndpoints(), 5_000);
-  });
-  afterAll(async () => {
-    client?.close();
-    await etcd?.remove();
-  });
-  printServerLogsOnFailure(() => [etcd]);
-
-  const started = () => {
-    if (client === undefined) throw new Error("etcd did not start");
-    return client;
-  };
+  const suite = etcdWithClientForSuite();
+  const started = () => suite().client;
 
   /** A candidate key on a lease, laid out as the etcd backend and Go's Election do. */
   async function candidate(etcdClient: Etcd3, election: string, value: string) {
@@ -127,7 +110,7 @@ describe("etcd: EtcdFence and guardedTxn", () => {
 
   it("guardedTxn guards with a leadership of the etcd backend: its token finds its key under `<election>/`", async () => {
     const etcdClient = started();
-    const server = etcd as StartedEtcdContainer;
+    const server = suite().etcd;
     const election = "guarded-by-elector";
     await using elector = await createElector(
       `etcd://${server.getHost()}:${server.getClientPort()}?ttl=2`,

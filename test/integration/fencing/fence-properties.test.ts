@@ -5,18 +5,10 @@ import {
   PostgresFence,
   StaleTokenError,
 } from "@elector/fencing";
-import {
-  EtcdContainer,
-  PostgreSqlContainer,
-  type StartedEtcdContainer,
-  type StartedPostgreSqlContainer,
-} from "@elector/testing";
-import type { Etcd3 } from "etcd3";
 import fc from "fast-check";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openEtcdClient } from "../../support/etcd-client.js";
-import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import { etcdWithClientForSuite, postgresPoolForSuite } from "../../support/suite-servers.js";
 import { type FenceUnderTest, fenceProperty, staleBurst } from "./admissions.js";
 import { EtcdPutHistory } from "./etcd-history.js";
 
@@ -93,23 +85,8 @@ describe("fence properties: memory", () => {
 });
 
 describe("fence properties: etcd", () => {
-  let etcd: StartedEtcdContainer | undefined;
-  let client: Etcd3 | undefined;
-
-  beforeAll(async () => {
-    etcd = await new EtcdContainer().start();
-    client = openEtcdClient(etcd.getClientEndpoints(), 5_000);
-  });
-  afterAll(async () => {
-    client?.close();
-    await etcd?.remove();
-  });
-  printServerLogsOnFailure(() => [etcd]);
-
-  const started = () => {
-    if (client === undefined) throw new Error("etcd did not start");
-    return client;
-  };
+  const suite = etcdWithClientForSuite();
+  const started = () => suite().client;
 
   it("random interleavings of admits from many writers never lower the mark nor pass a stale token", async () => {
     const etcdClient = started();
@@ -128,7 +105,7 @@ describe("fence properties: etcd", () => {
 
   it("two resource servers on separate clients admit concurrently and no stale token passes", async () => {
     const etcdClient = started();
-    const other = openEtcdClient((etcd as StartedEtcdContainer).getClientEndpoints(), 5_000);
+    const other = openEtcdClient(suite().etcd.getClientEndpoints(), 5_000);
     try {
       const servers = [new EtcdFence(etcdClient), new EtcdFence(other)];
       // One fence object that alternates between the two servers' fences.
@@ -148,31 +125,19 @@ describe("fence properties: etcd", () => {
 });
 
 describe("fence properties: PostgreSQL", () => {
-  let postgres: StartedPostgreSqlContainer | undefined;
-  let pool: pg.Pool | undefined;
-
-  beforeAll(async () => {
-    postgres = await new PostgreSqlContainer().start();
-    pool = new pg.Pool({ connectionString: postgres.getConnectionUri(), max: writers });
-    await new PostgresFence(pool).createTable();
-    // The test's own record of every change to the marks, in the order the rows were locked.
-    await pool.query(`
-      CREATE TABLE fence_history (id bigserial PRIMARY KEY, resource text NOT NULL, token bigint NOT NULL);
-      CREATE FUNCTION record_fence() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN INSERT INTO fence_history (resource, token) VALUES (NEW.resource, NEW.token); RETURN NEW; END $$;
-      CREATE TRIGGER record_fence AFTER INSERT OR UPDATE ON elector_fences
-        FOR EACH ROW EXECUTE FUNCTION record_fence();`);
+  const started = postgresPoolForSuite({
+    max: writers,
+    prepare: async (pool) => {
+      await new PostgresFence(pool).createTable();
+      // The test's own record of every change to the marks, in the order the rows were locked.
+      await pool.query(`
+        CREATE TABLE fence_history (id bigserial PRIMARY KEY, resource text NOT NULL, token bigint NOT NULL);
+        CREATE FUNCTION record_fence() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN INSERT INTO fence_history (resource, token) VALUES (NEW.resource, NEW.token); RETURN NEW; END $$;
+        CREATE TRIGGER record_fence AFTER INSERT OR UPDATE ON elector_fences
+          FOR EACH ROW EXECUTE FUNCTION record_fence();`);
+    },
   });
-  afterAll(async () => {
-    await pool?.end();
-    await postgres?.remove();
-  });
-  printServerLogsOnFailure(() => [postgres]);
-
-  const started = () => {
-    if (pool === undefined) throw new Error("PostgreSQL did not start");
-    return pool;
-  };
 
   it("random interleavings of admits from many writers never lower the mark nor pass a stale token", async () => {
     const db = started();

@@ -1,32 +1,18 @@
 import { isStaleTokenError, type PgQueryable, PostgresFence } from "@elector/fencing";
-import { PostgreSqlContainer, type StartedPostgreSqlContainer } from "@elector/testing";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { eventually } from "../../support/eventually.js";
-import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import { postgresPoolForSuite } from "../../support/suite-servers.js";
 
 describe("PostgreSQL: PostgresFence", () => {
-  let postgres: StartedPostgreSqlContainer | undefined;
-  let pool: pg.Pool | undefined;
-
-  beforeAll(async () => {
-    postgres = await new PostgreSqlContainer().start();
-    pool = new pg.Pool({ connectionString: postgres.getConnectionUri(), max: 4 });
-    await new PostgresFence(pool).createTable();
-    await pool.query(
-      "CREATE TABLE accounts (id text PRIMARY KEY, balance bigint NOT NULL, written_by text NOT NULL)",
-    );
+  const started = postgresPoolForSuite({
+    max: 4,
+    prepare: async (pool) => {
+      await new PostgresFence(pool).createTable();
+      await pool.query(
+        "CREATE TABLE accounts (id text PRIMARY KEY, balance bigint NOT NULL, written_by text NOT NULL)",
+      );
+    },
   });
-  afterAll(async () => {
-    await pool?.end();
-    await postgres?.remove();
-  });
-  printServerLogsOnFailure(() => [postgres]);
-
-  const started = () => {
-    if (pool === undefined) throw new Error("PostgreSQL did not start");
-    return pool;
-  };
 
   const setBalance = (id: string, balance: number, writer: string) => (client: PgQueryable) =>
     client.query(

@@ -6,13 +6,11 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
 import { createMemoryElector } from "@elector/core";
 import { EtcdFence, MemoryFence } from "@elector/fencing";
-import { EtcdContainer, type StartedEtcdContainer } from "@elector/testing";
-import type { Etcd3 } from "etcd3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openEtcdClient } from "../../support/etcd-client.js";
+import { describe, expect, it } from "vitest";
+import { EventLog } from "../../fixtures/event-log.js";
 import { eventually } from "../../support/eventually.js";
-import { printServerLogsOnFailure } from "../../support/server-logs.js";
-import { EventLog, eventLine, type WriterEvent } from "./event-log.js";
+import { etcdWithClientForSuite } from "../../support/suite-servers.js";
+import { eventLine, type WriterEvent } from "./event-log.js";
 import { runFencedWriter } from "./fenced-writer.js";
 import { Ledger } from "./ledger.js";
 import { WriterProcess } from "./writer-process.js";
@@ -139,21 +137,10 @@ describe("stalled leader: memory backend, one process", () => {
 describe("stalled leader: etcd backend, two processes", () => {
   const ttlSeconds = 2;
   const ttlMs = ttlSeconds * 1000;
-  let etcd: StartedEtcdContainer | undefined;
-  let client: Etcd3 | undefined;
-
-  beforeAll(async () => {
-    etcd = await new EtcdContainer().start();
-    client = openEtcdClient(etcd.getClientEndpoints(), 5_000);
-  });
-  afterAll(async () => {
-    client?.close();
-    await etcd?.remove();
-  });
-  printServerLogsOnFailure(() => [etcd]);
+  const started = etcdWithClientForSuite();
 
   it("A, frozen with SIGSTOP past its TTL, is refused by an etcd-backed fence when resumed; B's writes stay", async () => {
-    if (etcd === undefined || client === undefined) throw new Error("etcd did not start");
+    const { etcd, client } = started();
     await using ledger = await Ledger.start(
       new EtcdFence(client, { prefix: `fences-${randomUUID()}/` }),
     );

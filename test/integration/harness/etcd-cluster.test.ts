@@ -1,23 +1,15 @@
-import { EtcdCluster, type StartedEtcdCluster } from "@elector/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EtcdCluster } from "@elector/testing";
+import { describe, expect, it } from "vitest";
 import { openEtcdClient } from "../../support/etcd-client.js";
 import { eventually } from "../../support/eventually.js";
-import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import { startedForSuite } from "../../support/suite-servers.js";
 
 describe("EtcdCluster", () => {
-  let cluster: StartedEtcdCluster | undefined;
-  const started = (): StartedEtcdCluster => {
-    if (cluster === undefined) throw new Error("the etcd cluster did not start");
-    return cluster;
-  };
-
-  beforeAll(async () => {
-    cluster = await new EtcdCluster().start();
+  const started = startedForSuite("the etcd cluster", {
+    start: () => new EtcdCluster().start(),
+    stop: (cluster) => cluster.stop(),
+    servers: (cluster) => cluster.members,
   });
-  afterAll(async () => {
-    await cluster?.stop();
-  });
-  printServerLogsOnFailure(() => cluster?.members ?? []);
 
   it("publishes one client endpoint per member and reports one leader", async () => {
     const { members } = started();

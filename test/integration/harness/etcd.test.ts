@@ -1,9 +1,9 @@
-import { EtcdContainer, type StartedEtcdContainer } from "@elector/testing";
+import { EtcdContainer } from "@elector/testing";
 import { GRPCDeadlineExceededError } from "etcd3";
 import { getContainerRuntimeClient } from "testcontainers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openEtcdClient } from "../../support/etcd-client.js";
-import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import { etcdForSuite } from "../../support/suite-servers.js";
 
 async function containerExists(id: string): Promise<boolean> {
   const docker = (await getContainerRuntimeClient()).container.dockerode;
@@ -12,19 +12,7 @@ async function containerExists(id: string): Promise<boolean> {
 }
 
 describe("EtcdContainer", () => {
-  let etcd: StartedEtcdContainer | undefined;
-  const started = (): StartedEtcdContainer => {
-    if (etcd === undefined) throw new Error("etcd did not start");
-    return etcd;
-  };
-
-  beforeAll(async () => {
-    etcd = await new EtcdContainer().start();
-  });
-  afterAll(async () => {
-    await etcd?.remove();
-  });
-  printServerLogsOnFailure(() => [etcd]);
+  const started = etcdForSuite();
 
   it("serves a put and a get from the etcd3 client at getClientEndpoints()", async () => {
     const server = started();

@@ -1,23 +1,11 @@
-import { EtcdContainer, FaultProxy, type StartedEtcdContainer } from "@elector/testing";
+import { FaultProxy } from "@elector/testing";
 import { GRPCDeadlineExceededError } from "etcd3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { openEtcdClient } from "../../support/etcd-client.js";
-import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import { etcdForSuite } from "../../support/suite-servers.js";
 
 describe("FaultProxy in front of etcd", () => {
-  let etcd: StartedEtcdContainer | undefined;
-  const started = (): StartedEtcdContainer => {
-    if (etcd === undefined) throw new Error("etcd did not start");
-    return etcd;
-  };
-
-  beforeAll(async () => {
-    etcd = await new EtcdContainer().start();
-  });
-  afterAll(async () => {
-    await etcd?.remove();
-  });
-  printServerLogsOnFailure(() => [etcd]);
+  const started = etcdForSuite();
 
   it("times out a client behind a black-holed proxy while a direct client keeps working, and heals with the proxy", async () => {
     const server = started();

@@ -1,21 +1,17 @@
-import { PostgreSqlContainer, type StartedPostgreSqlContainer } from "@elector/testing";
+import { PostgreSqlContainer } from "@elector/testing";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import { describe, expect, it } from "vitest";
+import { startedForSuite } from "../../support/suite-servers.js";
 
 describe("PostgreSqlContainer", () => {
-  let postgres: StartedPostgreSqlContainer | undefined;
-
-  beforeAll(async () => {
-    postgres = await new PostgreSqlContainer().start();
+  const started = startedForSuite("PostgreSQL", {
+    start: () => new PostgreSqlContainer().start(),
+    stop: (postgres) => postgres.remove(),
+    servers: (postgres) => [postgres],
   });
-  afterAll(async () => {
-    await postgres?.remove();
-  });
-  printServerLogsOnFailure(() => [postgres]);
 
   it("answers select 1 through pg at getConnectionUri(), as the configured user and database", async () => {
-    if (postgres === undefined) throw new Error("postgres did not start");
+    const postgres = started();
     expect(postgres.getConnectionUri()).toBe(
       `postgresql://elector:elector@127.0.0.1:${postgres.getPort()}/elector`,
     );

@@ -1,24 +1,11 @@
-import { type StartedZooKeeperEnsemble, ZooKeeperEnsemble } from "@elector/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import ZooKeeper from "zookeeper";
 import { eventually, settledWithin } from "../../support/eventually.js";
-import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import { zooKeeperEnsembleForSuite } from "../../support/suite-servers.js";
 import { openZooKeeperClient } from "../../support/zookeeper-client.js";
 
 describe("ZooKeeperEnsemble", () => {
-  let ensemble: StartedZooKeeperEnsemble | undefined;
-  const started = (): StartedZooKeeperEnsemble => {
-    if (ensemble === undefined) throw new Error("the zookeeper ensemble did not start");
-    return ensemble;
-  };
-
-  beforeAll(async () => {
-    ensemble = await new ZooKeeperEnsemble().start();
-  });
-  afterAll(async () => {
-    await ensemble?.stop();
-  });
-  printServerLogsOnFailure(() => ensemble?.servers ?? []);
+  const started = zooKeeperEnsembleForSuite();
 
   it("lists every server in getConnectionString() and has one leader", async () => {
     const zk = started();

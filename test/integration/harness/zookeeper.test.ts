@@ -1,25 +1,17 @@
-import { type StartedZooKeeperContainer, ZooKeeperContainer } from "@elector/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ZooKeeperContainer } from "@elector/testing";
+import { describe, expect, it } from "vitest";
 import ZooKeeper from "zookeeper";
-import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import { startedForSuite } from "../../support/suite-servers.js";
 import { openZooKeeperClient } from "../../support/zookeeper-client.js";
 
 describe("ZooKeeperContainer", () => {
-  let zk: StartedZooKeeperContainer | undefined;
-  const started = (): StartedZooKeeperContainer => {
-    if (zk === undefined) throw new Error("zookeeper did not start");
-    return zk;
-  };
+  const started = startedForSuite("zookeeper", {
+    start: () => new ZooKeeperContainer().start(),
+    stop: (zk) => zk.remove(),
+    servers: (zk) => [zk],
+  });
   // A session outlives a restart of the server by far (sessions last at most 120 ticks).
   const sessionTimeoutMs = (): number => 40 * started().tickTimeMs;
-
-  beforeAll(async () => {
-    zk = await new ZooKeeperContainer().start();
-  });
-  afterAll(async () => {
-    await zk?.remove();
-  });
-  printServerLogsOnFailure(() => [zk]);
 
   it("creates a znode and reads it back through the zookeeper client at getConnectionString()", async () => {
     const server = started();

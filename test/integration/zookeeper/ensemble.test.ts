@@ -1,12 +1,8 @@
-import {
-  type StartedZooKeeperEnsemble,
-  type StartedZooKeeperServer,
-  ZooKeeperEnsemble,
-} from "@elector/testing";
+import type { StartedZooKeeperServer } from "@elector/testing";
 import { createZooKeeperElector } from "@elector/zookeeper";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { eventually } from "../../support/eventually.js";
-import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import { zooKeeperEnsembleForSuite } from "../../support/suite-servers.js";
 import { timeline } from "./support.js";
 import { ZooKeeperInspector } from "./zookeeper-faults.js";
 
@@ -27,19 +23,7 @@ async function serverOf(
 }
 
 describe("the ZooKeeper elector on a three-server ensemble", () => {
-  let ensemble: StartedZooKeeperEnsemble | undefined;
-  const started = () => {
-    if (ensemble === undefined) throw new Error("the ensemble did not start");
-    return ensemble;
-  };
-
-  beforeAll(async () => {
-    ensemble = await new ZooKeeperEnsemble().start();
-  });
-  afterAll(async () => {
-    await ensemble?.stop();
-  });
-  printServerLogsOnFailure(() => ensemble?.servers ?? []);
+  const started = zooKeeperEnsembleForSuite();
 
   it("keeps leadership when the server its client uses stops: the client resumes the session on another server", async () => {
     const zk = started();

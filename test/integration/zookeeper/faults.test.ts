@@ -70,7 +70,7 @@ describe("the ZooKeeper elector under faults", () => {
   afterAll(async () => {
     await proxyHost?.[Symbol.asyncDispose]();
     await inspector?.[Symbol.asyncDispose]();
-    await zookeeper?.stop();
+    await zookeeper?.remove();
   });
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});

@@ -51,7 +51,7 @@ describe("the ZooKeeper elector's herd behaviour", () => {
       .start();
   });
   afterAll(async () => {
-    await zookeeper?.stop();
+    await zookeeper?.remove();
   });
   printServerLogsOnFailure(() => [zookeeper]);
 
