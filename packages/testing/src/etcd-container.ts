@@ -1,5 +1,14 @@
 import { randomUUID } from "node:crypto";
+import { readFile } from "node:fs/promises";
 import { messageOf, TestingSetupError } from "./errors.js";
+import {
+  type EtcdTlsFiles,
+  etcdHttp,
+  etcdTlsDir,
+  makeEtcdTlsFiles,
+  removeEtcdTls,
+} from "./etcd-tls.js";
+import type { ResolvedImage } from "./images.js";
 import { integerOption } from "./options.js";
 import type { Probe } from "./readiness.js";
 import { ServerBuilder } from "./server-builder.js";
@@ -65,7 +74,10 @@ export function etcdCommand(member: {
   readonly initialCluster: string;
   readonly token: string;
   readonly timing: ResolvedEtcdTiming;
+  /** Serve clients over TLS with the certificate and key in {@link etcdTlsDir}. */
+  readonly tls?: boolean;
 }): string[] {
+  const client = member.tls === true ? "https" : "http";
   return [
     "/usr/local/bin/etcd",
     "--name",
@@ -73,9 +85,12 @@ export function etcdCommand(member: {
     "--data-dir",
     "/etcd-data",
     "--listen-client-urls",
-    `http://0.0.0.0:${etcdClientPort}`,
+    `${client}://0.0.0.0:${etcdClientPort}`,
     "--advertise-client-urls",
-    `http://${member.advertiseHost}:${etcdClientPort}`,
+    `${client}://${member.advertiseHost}:${etcdClientPort}`,
+    ...(member.tls === true
+      ? ["--cert-file", `${etcdTlsDir}/server.pem`, "--key-file", `${etcdTlsDir}/server-key.pem`]
+      : []),
     "--listen-peer-urls",
     `http://0.0.0.0:${etcdPeerPort}`,
     "--initial-advertise-peer-urls",
@@ -101,17 +116,24 @@ export function etcdCommand(member: {
  * through, so a cluster member is ready only within a quorum. Plain HTTP from the host, as
  * the official image has no shell to exec into.
  */
-export const etcdProbe: Probe = async ({ host, port }, signal) => {
-  const response = await fetch(`http://${host}:${port}/health`, { signal });
-  const body = await response.text();
-  let health: unknown;
-  try {
-    health = (JSON.parse(body) as { health?: unknown }).health;
-  } catch {
-    health = undefined;
-  }
-  if (health !== "true") throw new Error(`GET /health answered ${response.status} ${body.trim()}`);
-};
+export const etcdProbe: Probe = etcdHealthProbe();
+
+/** {@link etcdProbe}, over HTTPS trusting `ca` when one is given. */
+function etcdHealthProbe(ca?: Buffer): Probe {
+  return async ({ host, port }, signal) => {
+    const scheme = ca === undefined ? "http" : "https";
+    const response = await etcdHttp(`${scheme}://${host}:${port}/health`, { ca, signal });
+    let health: unknown;
+    try {
+      health = (JSON.parse(response.body) as { health?: unknown }).health;
+    } catch {
+      health = undefined;
+    }
+    if (health !== "true") {
+      throw new Error(`GET /health answered ${response.status} ${response.body.trim()}`);
+    }
+  };
+}
 
 /**
  * An etcd server for tests, like testcontainers' modules.
@@ -124,6 +146,7 @@ export const etcdProbe: Probe = async ({ host, port }, signal) => {
  */
 export class EtcdContainer extends ServerBuilder<StartedEtcdContainer> {
   private timing: ResolvedEtcdTiming = defaultEtcdTiming;
+  private tls = false;
 
   /**
    * @param image the image to start; defaults to `ELECTOR_ETCD_IMAGE`, else
@@ -141,13 +164,51 @@ export class EtcdContainer extends ServerBuilder<StartedEtcdContainer> {
   }
 
   /**
+   * Serves clients over TLS only: `start()` makes a throwaway CA and a certificate for
+   * `127.0.0.1` and `localhost` with the host's `openssl`, and the started server gives the
+   * CA's path from {@link StartedEtcdContainer.getCaFile}. Clients need no certificate.
+   *
+   * The certificate and key are made on the host, copied into the container before it
+   * starts, and removed with the server.
+   *
+   * @example
+   * ```ts
+   * await using etcd = await new EtcdContainer().withTls().start();
+   * const url = `etcds://127.0.0.1:${etcd.getClientPort()}?caFile=${encodeURIComponent(etcd.getCaFile())}`;
+   * ```
+   */
+  withTls(): this {
+    this.tls = true;
+    return this;
+  }
+
+  /**
    * Starts a one-member etcd and waits until `/health` answers.
    *
-   * @throws TestingSetupError `docker-unavailable`, `image-missing` or `start-failed`.
+   * @throws TestingSetupError `docker-unavailable`, `image-missing` or `start-failed` (also
+   * when {@link withTls} is set and `openssl` is missing or fails).
    */
   override async start(): Promise<StartedEtcdContainer> {
-    const server = await startServer({
-      image: this.image,
+    if (!this.tls) return new StartedEtcdContainer(await this.startServer(this.image), this.timing);
+    const files = await makeEtcdTlsFiles();
+    try {
+      const ca = await readFile(files.caFile);
+      const server = await this.startServer(this.image, { ca, files: files.server });
+      const tls = { caFile: files.caFile, ca, remove: () => removeEtcdTls(files) };
+      return new StartedEtcdContainer(server, this.timing, tls);
+    } catch (error) {
+      await removeEtcdTls(files);
+      throw error;
+    }
+  }
+
+  private startServer(
+    image: ResolvedImage,
+    tls?: { readonly ca: Buffer; readonly files: EtcdTlsFiles["server"] },
+  ): Promise<StartedServer> {
+    const ca = tls?.ca;
+    return startServer({
+      image,
       containerPort: etcdClientPort,
       command: etcdCommand({
         name: "etcd",
@@ -155,14 +216,23 @@ export class EtcdContainer extends ServerBuilder<StartedEtcdContainer> {
         initialCluster: `etcd=http://127.0.0.1:${etcdPeerPort}`,
         token: randomUUID(),
         timing: this.timing,
+        tls: ca !== undefined,
       }),
       environment: this.environment,
-      probe: etcdProbe,
+      probe: ca === undefined ? etcdProbe : etcdHealthProbe(ca),
       startupTimeoutMs: this.startupTimeoutMs,
-      what: "etcd",
+      what: ca === undefined ? "etcd" : "etcd (TLS)",
+      ...(tls === undefined ? {} : { files: tls.files }),
     });
-    return new StartedEtcdContainer(server, this.timing);
   }
+}
+
+/** What a server started with {@link EtcdContainer.withTls} carries. */
+interface EtcdTls {
+  readonly caFile: string;
+  readonly ca: Buffer;
+  /** Removes the CA files and the image with the certificate. */
+  readonly remove: () => Promise<void>;
 }
 
 /** A running etcd server: its endpoints, its log, and the faults of {@link StartedServerContainer}. */
@@ -172,11 +242,38 @@ export class StartedEtcdContainer extends StartedServerContainer {
   /** `--election-timeout` in milliseconds, to derive time bounds from. */
   readonly electionTimeoutMs: number;
 
+  private readonly tls: EtcdTls | undefined;
+  private tlsRemoval: Promise<void> | undefined;
+
   /** @internal Built by {@link EtcdContainer.start} and {@link EtcdCluster.start}. */
-  constructor(server: StartedServer, timing: ResolvedEtcdTiming) {
+  constructor(server: StartedServer, timing: ResolvedEtcdTiming, tls?: EtcdTls) {
     super(server);
     this.heartbeatIntervalMs = timing.heartbeatIntervalMs;
     this.electionTimeoutMs = timing.electionTimeoutMs;
+    this.tls = tls;
+  }
+
+  /**
+   * The path on the host of the CA certificate (PEM) that signed the server's certificate;
+   * removed by {@link remove}.
+   *
+   * @throws TestingSetupError `invalid-option` unless started with {@link EtcdContainer.withTls}.
+   */
+  getCaFile(): string {
+    if (this.tls === undefined) {
+      throw new TestingSetupError(
+        "invalid-option",
+        `${this.description} serves plain HTTP and has no CA file; start it with new EtcdContainer().withTls()`,
+      );
+    }
+    return this.tls.caFile;
+  }
+
+  /** Removes the container and its data, and with TLS the CA files and the image. */
+  override async remove(): Promise<void> {
+    await super.remove();
+    if (this.tls !== undefined) this.tlsRemoval ??= this.tls.remove();
+    await this.tlsRemoval;
   }
 
   /** The host port of the client port; the same after {@link restart}. */
@@ -184,9 +281,10 @@ export class StartedEtcdContainer extends StartedServerContainer {
     return this.getPublishedPort();
   }
 
-  /** The client URL, for example `http://127.0.0.1:24379`. */
+  /** The client URL, for example `http://127.0.0.1:24379`, or `https://…` with TLS. */
   getClientEndpoint(): string {
-    return `http://${this.getHost()}:${this.getClientPort()}`;
+    const scheme = this.tls === undefined ? "http" : "https";
+    return `${scheme}://${this.getHost()}:${this.getClientPort()}`;
   }
 
   /** {@link getClientEndpoint} as a list, the shape etcd clients take. */
@@ -201,14 +299,15 @@ export class StartedEtcdContainer extends StartedServerContainer {
    */
   async isLeader(options: { readonly timeoutMs?: number } = {}): Promise<boolean> {
     try {
-      const response = await fetch(`${this.getClientEndpoint()}/v3/maintenance/status`, {
+      const response = await etcdHttp(`${this.getClientEndpoint()}/v3/maintenance/status`, {
         method: "POST",
         body: "{}",
+        ca: this.tls?.ca,
         signal: AbortSignal.timeout(options.timeoutMs ?? 2_000),
       });
-      if (!response.ok) throw new Error(`status answered ${response.status}`);
+      if (response.status !== 200) throw new Error(`status answered ${response.status}`);
       // uint64 fields arrive as decimal strings; compared as such.
-      const status = (await response.json()) as {
+      const status = JSON.parse(response.body) as {
         header?: { member_id?: string };
         leader?: string;
       };
