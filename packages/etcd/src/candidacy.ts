@@ -265,6 +265,8 @@ export class Candidacy {
         this.#watchOwnKeyInBackground(position.revision, signal);
       }
       const started = await starting;
+      // stop() may have run between the watch starting and this line: it missed this watch.
+      if (this.#stopped) started?.watch.close();
       this.#predecessorWatch = started?.watch;
       const inStep = started?.inStep;
       if (inStep === undefined) {

@@ -59,6 +59,7 @@ export class KeyWatch {
     return new Promise<StartedKeyWatch>((resolve, reject) => {
       let started = false;
       const fail = (error: Error) => {
+        signal.removeEventListener("abort", onAbort);
         if (watch.#closed) return;
         watch.close();
         if (started) listener.interrupted(error);

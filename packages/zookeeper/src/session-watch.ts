@@ -26,6 +26,8 @@ export class SessionWatch {
   #lastHeard: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** Set once the term's node is gone: no reconnect may give authority back. */
+  #held = false;
 
   constructor(session: Session, term: TermControl, marginMs: number) {
     this.#session = session;
@@ -34,13 +36,24 @@ export class SessionWatch {
     this.#unsubscribe = session.subscribe({
       heard: (sentAt) => this.#heard(sentAt),
       disconnected: (cause) => term.suspend(cause),
-      restored: () => term.resume(),
+      restored: () => {
+        if (!this.#held) term.resume();
+      },
       ended: (state, message) =>
         term.lose(state === "expired" ? "session-expired" : "connection-lost", message),
     });
     if (session.lastHeard !== undefined) this.#heard(session.lastHeard);
     const doubt = session.doubt;
     if (doubt !== undefined) term.suspend(doubt);
+  }
+
+  /**
+   * Suspends the term for good: a later reconnect does not resume it. For a node that is gone,
+   * while the reason (someone else, or the session's end) is still being found out.
+   */
+  hold(cause: string): void {
+    this.#held = true;
+    this.#term.suspend(cause);
   }
 
   stop(): void {

@@ -71,7 +71,7 @@ export class ZooKeeperDriver implements ElectionDriver {
     });
     const onGone = (why: NodeGone) => {
       if (why === "deleted") {
-        void this.#nodeDeleted(session, term);
+        void this.#nodeDeleted(session, term, watch);
       } else if (why === "failed") {
         term.lose("connection-lost", "the candidate's node could no longer be watched");
       }
@@ -115,13 +115,25 @@ export class ZooKeeperDriver implements ElectionDriver {
    * session's ephemeral nodes, and tells their watchers, before it drops the session's
    * connection; so a deletion is someone else's only if the session still answers after it.
    */
-  async #nodeDeleted(session: Session, term: CampaignRequest["term"]): Promise<void> {
-    term.suspend("the candidate's node was deleted");
+  async #nodeDeleted(
+    session: Session,
+    term: CampaignRequest["term"],
+    watch: SessionWatch,
+  ): Promise<void> {
+    // Held, not merely suspended: a reconnect before the sync answers must not resume a term
+    // whose node is gone.
+    watch.hold("the candidate's node was deleted");
     try {
       await retrying(session, term.signal, () => session.sync("/"));
       term.lose("deleted", "the candidate's node was deleted by another session");
-    } catch {
-      // The session ended (the session watch says so) or the term ended meanwhile.
+    } catch (error) {
+      // The session ended (the session watch tells that loss first) or the term ended; any
+      // other failure must still end the term, which the first reason wins.
+      term.lose(
+        session.ended ? "session-expired" : "deleted",
+        "the candidate's node was deleted",
+        error,
+      );
     }
   }
 
