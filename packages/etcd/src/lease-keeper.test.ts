@@ -74,6 +74,23 @@ function recorder() {
 /** Lets the keeper's promises (opening a stream) settle without moving the clock. */
 const settle = () => vi.advanceTimersByTimeAsync(0);
 
+/**
+ * A keeper with a fixed reconnect delay holding lease 7 (TTL 3 s) whose first keep-alive was
+ * answered and whose second has just been sent, unanswered, on the same stream.
+ */
+async function secondKeepAliveSent(delayMs: number) {
+  const client = new FakeClient();
+  const keeper = new LeaseKeeper(client, undefined, { minDelayMs: delayMs, maxDelayMs: delayMs });
+  const { listener, renewals } = recorder();
+  keeper.keep("7", 3, listener);
+  await settle();
+  client.last.answer("7", 3);
+  await vi.advanceTimersByTimeAsync(1_000);
+  const stream = client.last;
+  expect(stream.written).toEqual(["7", "7"]);
+  return { client, renewals, stream };
+}
+
 describe("LeaseKeeper", () => {
   beforeEach(() => {
     vi.useFakeTimers({
@@ -162,15 +179,7 @@ describe("LeaseKeeper", () => {
   });
 
   it("reopens a stream that failed, after a backoff, and matches answers only to keep-alives sent on the new stream", async () => {
-    const client = new FakeClient();
-    const keeper = new LeaseKeeper(client, undefined, { minDelayMs: 100, maxDelayMs: 100 });
-    const { listener, renewals } = recorder();
-    keeper.keep("7", 3, listener);
-    await settle();
-    client.last.answer("7", 3);
-    await vi.advanceTimersByTimeAsync(1_000);
-    const first = client.last;
-    expect(first.written).toEqual(["7", "7"]);
+    const { client, renewals, stream: first } = await secondKeepAliveSent(100);
     first.emit("error", new Error("14 UNAVAILABLE: Connection dropped"));
     await settle();
     expect(client.streams).toHaveLength(2);
@@ -199,15 +208,7 @@ describe("LeaseKeeper", () => {
   });
 
   it("replaces a silent stream once a keep-alive is still unanswered when the next is due", async () => {
-    const client = new FakeClient();
-    const keeper = new LeaseKeeper(client, undefined, { minDelayMs: 10, maxDelayMs: 10 });
-    const { listener, renewals } = recorder();
-    keeper.keep("7", 3, listener);
-    await settle();
-    client.last.answer("7", 3);
-    await vi.advanceTimersByTimeAsync(1_000);
-    const silent = client.last;
-    expect(silent.written).toEqual(["7", "7"]);
+    const { client, renewals, stream: silent } = await secondKeepAliveSent(10);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(silent.cancelled).toBe(true);
     await vi.advanceTimersByTimeAsync(50);
