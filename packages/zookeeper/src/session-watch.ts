@@ -14,7 +14,7 @@ const verdictLeadMs = 25;
  * @remarks
  * Its one timer is the local verdict: if nothing was heard by the deadline, the term ends
  * with `connection-lost` even though the C client has not said so (it reports expiry only
- * after it reconnects). The timer is set a millisecond before the deadline so that this
+ * after it reconnects). The timer is set 25 ms before the deadline so that this
  * reason, rather than core's `deadline-passed`, names the loss.
  */
 export class SessionWatch {
