@@ -15,7 +15,7 @@ const ttlMs = ttlSeconds * 1000;
 
 async function main(): Promise<void> {
   await using etcd = await new EtcdContainer().start();
-  const url = `etcd://127.0.0.1:${etcd.getClientPort()}?ttl=${ttlSeconds}`;
+  const url = `etcd://${etcd.getHost()}:${etcd.getClientPort()}?ttl=${ttlSeconds}`;
   const beyondTtl: number[] = [];
   for (let round = 0; round < rounds; round++) {
     const election = `bench-failover-${Date.now()}-${round}`;

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import type { ContainerRuntimeClient } from "testcontainers";
 import { messageOf, TestingSetupError } from "./errors.js";
 import {
   type EtcdTlsFiles,
@@ -8,11 +9,10 @@ import {
   makeEtcdTlsFiles,
   removeEtcdTls,
 } from "./etcd-tls.js";
-import type { ResolvedImage } from "./images.js";
 import { integerOption } from "./options.js";
 import type { Probe } from "./readiness.js";
 import { ServerBuilder } from "./server-builder.js";
-import { type StartedServer, startServer } from "./start-server.js";
+import { prepare, publishHost, type StartedServer, startServer } from "./start-server.js";
 import { StartedServerContainer } from "./started-server-container.js";
 
 /** etcd's client port inside the container. */
@@ -165,7 +165,8 @@ export class EtcdContainer extends ServerBuilder<StartedEtcdContainer> {
 
   /**
    * Serves clients over TLS only: `start()` makes a throwaway CA and a certificate for
-   * `127.0.0.1` and `localhost` with the host's `openssl`, and the started server gives the
+   * `127.0.0.1`, `localhost` and {@link StartedServerContainer.getHost} with the host's
+   * `openssl`, and the started server gives the
    * CA's path from {@link StartedEtcdContainer.getCaFile}. Clients need no certificate.
    *
    * The certificate and key are made on the host, copied into the container before it
@@ -174,7 +175,7 @@ export class EtcdContainer extends ServerBuilder<StartedEtcdContainer> {
    * @example
    * ```ts
    * await using etcd = await new EtcdContainer().withTls().start();
-   * const url = `etcds://127.0.0.1:${etcd.getClientPort()}?caFile=${encodeURIComponent(etcd.getCaFile())}`;
+   * const url = `etcds://${etcd.getHost()}:${etcd.getClientPort()}?caFile=${encodeURIComponent(etcd.getCaFile())}`;
    * ```
    */
   withTls(): this {
@@ -189,11 +190,15 @@ export class EtcdContainer extends ServerBuilder<StartedEtcdContainer> {
    * when {@link withTls} is set and `openssl` is missing or fails).
    */
   override async start(): Promise<StartedEtcdContainer> {
-    if (!this.tls) return new StartedEtcdContainer(await this.startServer(this.image), this.timing);
-    const files = await makeEtcdTlsFiles();
+    // Prepared first: the certificate must name the address that clients will dial.
+    const client = await prepare(this.image);
+    if (!this.tls) {
+      return new StartedEtcdContainer(await this.startServer(client), this.timing);
+    }
+    const files = await makeEtcdTlsFiles(publishHost(client));
     try {
       const ca = await readFile(files.caFile);
-      const server = await this.startServer(this.image, { ca, files: files.server });
+      const server = await this.startServer(client, { ca, files: files.server });
       const tls = { caFile: files.caFile, ca, remove: () => removeEtcdTls(files) };
       return new StartedEtcdContainer(server, this.timing, tls);
     } catch (error) {
@@ -203,27 +208,31 @@ export class EtcdContainer extends ServerBuilder<StartedEtcdContainer> {
   }
 
   private startServer(
-    image: ResolvedImage,
+    client: ContainerRuntimeClient,
     tls?: { readonly ca: Buffer; readonly files: EtcdTlsFiles["server"] },
   ): Promise<StartedServer> {
     const ca = tls?.ca;
-    return startServer({
-      image,
-      containerPort: etcdClientPort,
-      command: etcdCommand({
-        name: "etcd",
-        advertiseHost: "127.0.0.1",
-        initialCluster: `etcd=http://127.0.0.1:${etcdPeerPort}`,
-        token: randomUUID(),
-        timing: this.timing,
-        tls: ca !== undefined,
-      }),
-      environment: this.environment,
-      probe: ca === undefined ? etcdProbe : etcdHealthProbe(ca),
-      startupTimeoutMs: this.startupTimeoutMs,
-      what: ca === undefined ? "etcd" : "etcd (TLS)",
-      ...(tls === undefined ? {} : { files: tls.files }),
-    });
+    return startServer(
+      {
+        image: this.image,
+        containerPort: etcdClientPort,
+        command: etcdCommand({
+          name: "etcd",
+          // Inside the container: a lone member's peer URL, matched by the initial cluster.
+          advertiseHost: "127.0.0.1",
+          initialCluster: `etcd=http://127.0.0.1:${etcdPeerPort}`,
+          token: randomUUID(),
+          timing: this.timing,
+          tls: ca !== undefined,
+        }),
+        environment: this.environment,
+        probe: ca === undefined ? etcdProbe : etcdHealthProbe(ca),
+        startupTimeoutMs: this.startupTimeoutMs,
+        what: ca === undefined ? "etcd" : "etcd (TLS)",
+        ...(tls === undefined ? {} : { files: tls.files }),
+      },
+      client,
+    );
   }
 }
 

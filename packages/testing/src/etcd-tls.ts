@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
+import { isIP } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -23,12 +24,13 @@ export interface EtcdTlsFiles {
 }
 
 /**
- * Makes a CA and a server certificate for `127.0.0.1` and `localhost` with the `openssl` CLI.
- * Short-lived P-256 keys: quick to make, and gRPC and Go both accept them.
+ * Makes a CA and a server certificate for `127.0.0.1`, `localhost` and `host` (the address
+ * clients dial, an IP address or a name) with the `openssl` CLI. Short-lived P-256 keys:
+ * quick to make, and gRPC and Go both accept them.
  *
  * @throws TestingSetupError `start-failed` when `openssl` is missing or fails.
  */
-export async function makeEtcdTlsFiles(): Promise<EtcdTlsFiles> {
+export async function makeEtcdTlsFiles(host: string): Promise<EtcdTlsFiles> {
   const dir = await mkdtemp(join(tmpdir(), "elector-etcd-tls-"));
   const context = join(dir, "server");
   const openssl = async (...args: string[]): Promise<void> => {
@@ -62,7 +64,7 @@ export async function makeEtcdTlsFiles(): Promise<EtcdTlsFiles> {
     );
     await writeFile(
       join(dir, "server.ext"),
-      "subjectAltName=IP:127.0.0.1,DNS:localhost\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
+      `subjectAltName=${subjectAltNames(host)}\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n`,
     );
     // biome-ignore format: openssl arguments read best in pairs
     await openssl(
@@ -120,4 +122,23 @@ export function etcdHttp(
     req.on("error", reject);
     req.end(options.body);
   });
+}
+
+/**
+ * `IP:127.0.0.1,DNS:localhost`, and `host` unless it is one of those.
+ *
+ * @throws TestingSetupError `invalid-option` when `host` is neither an IP address nor a DNS
+ * name (it may come from `TESTCONTAINERS_HOST_OVERRIDE`).
+ */
+export function subjectAltNames(host: string): string {
+  let name: string;
+  if (isIP(host) !== 0) name = `IP:${host}`;
+  else if (/^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(host)) name = `DNS:${host}`;
+  else {
+    throw new TestingSetupError(
+      "invalid-option",
+      `EtcdContainer.withTls() cannot name the Docker host ${JSON.stringify(host)} in a certificate: it is neither an IP address nor a DNS name; check TESTCONTAINERS_HOST_OVERRIDE`,
+    );
+  }
+  return [...new Set(["IP:127.0.0.1", "DNS:localhost", name])].join(",");
 }

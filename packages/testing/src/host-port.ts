@@ -1,4 +1,4 @@
-import { createServer } from "node:net";
+import { createServer, isIP } from "node:net";
 
 // Below Linux's ephemeral range (32768-60999 by default), from which both the kernel picks
 // client ports and Docker picks ports for `-p 0`: a port chosen here is not taken by either
@@ -11,15 +11,15 @@ const highestPort = 32_000;
 const reserved = new Set<number>();
 
 /**
- * A host port that is free now, for a container to publish its server port on, so that the
- * endpoint stays the same across stop and restart. Docker may still refuse it if something
- * takes it in between; the caller then asks again.
+ * A host port that is free now on `host`, for a container to publish its server port on, so
+ * that the endpoint stays the same across stop and restart. Docker may still refuse it if
+ * something takes it in between; the caller then asks again.
  */
-export async function reserveHostPort(): Promise<number> {
+export async function reserveHostPort(host: string): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt += 1) {
     const port = lowestPort + Math.floor(Math.random() * (highestPort - lowestPort));
     if (reserved.has(port)) continue;
-    if (await isFree(port)) {
+    if (await isFree(port, host)) {
       reserved.add(port);
       return port;
     }
@@ -32,12 +32,13 @@ export function releaseHostPort(port: number): void {
   reserved.delete(port);
 }
 
-function isFree(port: number): Promise<boolean> {
+function isFree(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once("error", () => resolve(false));
-    // 0.0.0.0: where Docker publishes ports; a port taken on any address fails here too.
-    server.listen({ port, host: "0.0.0.0", exclusive: true }, () => {
+    // Where Docker will publish the port; a port taken there or on every address fails here
+    // too. A host given by name is a remote engine, where only Docker can tell.
+    server.listen({ port, host: isIP(host) === 0 ? "127.0.0.1" : host, exclusive: true }, () => {
       server.close(() => resolve(true));
     });
   });

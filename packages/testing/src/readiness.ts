@@ -7,7 +7,7 @@ export type DockerContainer = ReturnType<ContainerRuntimeClient["container"]["ge
 
 /** What a readiness probe may use: the published endpoint, exec and the server log. */
 export interface ProbeTarget {
-  /** The host that reaches the published port, `127.0.0.1` for a local engine. */
+  /** The address that reaches the published port; see `StartedServerContainer.getHost`. */
   readonly host: string;
   /** The host port that the server's main port is published on. */
   readonly port: number;

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { isIP } from "node:net";
 import {
   type ContainerRuntimeClient,
   GenericContainer,
@@ -68,14 +69,14 @@ export async function startServer(
   client?: ContainerRuntimeClient,
 ): Promise<StartedServer> {
   const docker = client ?? (await prepare(spec.image));
-  const host = localHost(docker.info.containerRuntime.host);
+  const host = publishHost(docker);
   for (let attempt = 1; ; attempt += 1) {
-    const hostPort = await reserveHostPort();
+    const hostPort = await reserveHostPort(host);
     const instance = randomUUID();
-    const container = new GenericContainer(spec.image.name)
+    const container = new ServerContainer(spec.image.name)
       .withName(`elector-${spec.image.kind}-${instance.slice(0, 8)}`)
       .withLabels({ ...ownerLabels(), [instanceLabel]: instance })
-      .withExposedPorts({ container: spec.containerPort, host: hostPort })
+      .withPublishedPort(spec.containerPort, host, hostPort)
       .withEnvironment({ ...spec.environment })
       .withWaitStrategy(
         new ProbeWaitStrategy(docker, host, hostPort, spec.startProbe ?? spec.probe, spec.what),
@@ -162,8 +163,33 @@ export async function removeContainersLabelled(
   return found.length;
 }
 
-// "localhost" may resolve to ::1 first, where some clients (the ZooKeeper C client among
-// them) do not reach a port that Docker published on IPv4.
-function localHost(host: string): string {
+/**
+ * The address that reaches the ports a container publishes: the engine's host as
+ * testcontainers resolves it (`TESTCONTAINERS_HOST_OVERRIDE`, a `tcp://` engine's host name,
+ * or, inside a container, the gateway of Docker's bridge), with `localhost` as `127.0.0.1`:
+ * it may resolve to `::1` first, where some clients (the ZooKeeper C client among them) do
+ * not reach a port published on IPv4.
+ */
+export function publishHost(client: ContainerRuntimeClient): string {
+  const host = client.info.containerRuntime.host;
   return host === "localhost" ? "127.0.0.1" : host;
+}
+
+/**
+ * A container whose port is published on one host address only, the one clients use, rather
+ * than on every address of the host, as `withExposedPorts` does: a test server answers on
+ * loopback or on a Docker network, never on the machine's outside interfaces. A host given
+ * by name (a remote engine) cannot be bound to, so there Docker's default stands.
+ */
+class ServerContainer extends GenericContainer {
+  withPublishedPort(containerPort: number, host: string, hostPort: number): this {
+    this.withExposedPorts({ container: containerPort, host: hostPort });
+    if (isIP(host) !== 0) {
+      this.hostConfig.PortBindings = {
+        ...this.hostConfig.PortBindings,
+        [`${containerPort}/tcp`]: [{ HostIp: host, HostPort: String(hostPort) }],
+      };
+    }
+    return this;
+  }
 }

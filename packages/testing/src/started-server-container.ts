@@ -63,7 +63,12 @@ export abstract class StartedServerContainer implements AsyncDisposable {
     this.description = server.what;
   }
 
-  /** The host that reaches the published ports, `127.0.0.1` for a local Docker engine. */
+  /**
+   * The address clients dial, and the only host address the server's port is published on:
+   * `127.0.0.1` for a local Docker engine; the gateway of Docker's bridge (often
+   * `172.17.0.1`) when this process runs in a container; `TESTCONTAINERS_HOST_OVERRIDE` when
+   * set. Build endpoints from it, never from a literal `127.0.0.1`.
+   */
   getHost(): string {
     return this.server.host;
   }

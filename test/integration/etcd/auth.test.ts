@@ -31,7 +31,7 @@ describe("etcd elector with user and password", () => {
 
   it("campaigns with the user and password of an etcd:// URL", async () => {
     await using elector = await createElector(
-      `etcd://root:root-secret@127.0.0.1:${started().getClientPort()}?ttl=${ttlSeconds}`,
+      `etcd://root:root-secret@${started().getHost()}:${started().getClientPort()}?ttl=${ttlSeconds}`,
       { election: uniqueElection("auth-url"), id: "with-password" },
     );
     const leadership = await elector.campaign();

@@ -15,7 +15,7 @@ describe("etcd elector in processes that freeze or die", () => {
   let observer: EtcdElector | undefined;
   const url = () => {
     if (etcd === undefined) throw new Error("etcd did not start");
-    return `etcd://127.0.0.1:${etcd.getClientPort()}?ttl=${ttlSeconds}`;
+    return `etcd://${etcd.getHost()}:${etcd.getClientPort()}?ttl=${ttlSeconds}`;
   };
   /** A candidate-less elector of `election` in this process, to read the line. */
   const observe = async (election: string) => {

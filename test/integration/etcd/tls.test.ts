@@ -14,7 +14,7 @@ describe("etcd elector over TLS", () => {
     stop: (etcd) => etcd.remove(),
     servers: (etcd) => [etcd],
   });
-  const address = (): string => `127.0.0.1:${started().getClientPort()}`;
+  const address = (): string => `${started().getHost()}:${started().getClientPort()}`;
 
   it("serves https:// at getClientEndpoint() with a CA file on the host", () => {
     expect(started().getClientEndpoint()).toBe(`https://${address()}`);

@@ -2,6 +2,7 @@ import { EtcdCluster } from "@elector/testing";
 import { describe, expect, it } from "vitest";
 import { openEtcdClient } from "../../support/etcd-client.js";
 import { eventually } from "../../support/eventually.js";
+import { expectPublishedOnlyOnItsHost } from "../../support/published-ports.js";
 import { startedForSuite } from "../../support/suite-servers.js";
 
 describe("EtcdCluster", () => {
@@ -11,13 +12,14 @@ describe("EtcdCluster", () => {
     servers: (cluster) => cluster.members,
   });
 
-  it("publishes one client endpoint per member and reports one leader", async () => {
+  it("publishes one client endpoint per member, on getHost() only, and reports one leader", async () => {
     const { members } = started();
     expect(members).toHaveLength(3);
     expect(new Set(started().getClientEndpoints()).size).toBe(3);
     expect(members.map((member) => member.memberName)).toEqual(["etcd-1", "etcd-2", "etcd-3"]);
     const leaders = await Promise.all(members.map((member) => member.isLeader()));
     expect(leaders.filter(Boolean)).toHaveLength(1);
+    for (const member of members) await expectPublishedOnlyOnItsHost(member);
   });
 
   it("keeps serving after stop() of its leader, which rejoins after restart() with its data", async () => {

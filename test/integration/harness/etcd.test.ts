@@ -3,6 +3,7 @@ import { GRPCDeadlineExceededError } from "etcd3";
 import { getContainerRuntimeClient } from "testcontainers";
 import { describe, expect, it } from "vitest";
 import { openEtcdClient } from "../../support/etcd-client.js";
+import { expectPublishedOnlyOnItsHost } from "../../support/published-ports.js";
 import { etcdForSuite } from "../../support/suite-servers.js";
 
 async function containerExists(id: string): Promise<boolean> {
@@ -16,7 +17,8 @@ describe("EtcdContainer", () => {
 
   it("serves a put and a get from the etcd3 client at getClientEndpoints()", async () => {
     const server = started();
-    expect(server.getClientEndpoint()).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(server.getClientEndpoint()).toBe(`http://${server.getHost()}:${server.getClientPort()}`);
+    await expectPublishedOnlyOnItsHost(server);
     const client = openEtcdClient(server.getClientEndpoints(), server.electionTimeoutMs);
     try {
       await client.put("harness/greeting").value("hello");

@@ -1,6 +1,7 @@
 import { PostgreSqlContainer } from "@elector/testing";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
+import { expectPublishedOnlyOnItsHost } from "../../support/published-ports.js";
 import { startedForSuite } from "../../support/suite-servers.js";
 
 describe("PostgreSqlContainer", () => {
@@ -13,8 +14,9 @@ describe("PostgreSqlContainer", () => {
   it("answers select 1 through pg at getConnectionUri(), as the configured user and database", async () => {
     const postgres = started();
     expect(postgres.getConnectionUri()).toBe(
-      `postgresql://elector:elector@127.0.0.1:${postgres.getPort()}/elector`,
+      `postgresql://elector:elector@${postgres.getHost()}:${postgres.getPort()}/elector`,
     );
+    await expectPublishedOnlyOnItsHost(postgres);
     const client = new pg.Client({ connectionString: postgres.getConnectionUri() });
     await client.connect();
     try {

@@ -1,18 +1,20 @@
 import { describe, expect, it } from "vitest";
 import ZooKeeper from "zookeeper";
 import { eventually, settledWithin } from "../../support/eventually.js";
+import { expectPublishedOnlyOnItsHost } from "../../support/published-ports.js";
 import { zooKeeperEnsembleForSuite } from "../../support/suite-servers.js";
 import { openZooKeeperClient } from "../../support/zookeeper-client.js";
 
 describe("ZooKeeperEnsemble", () => {
   const started = zooKeeperEnsembleForSuite();
 
-  it("lists every server in getConnectionString() and has one leader", async () => {
+  it("lists every server in getConnectionString(), each published on getHost() only, and has one leader", async () => {
     const zk = started();
     expect(zk.getConnectionString().split(",")).toHaveLength(3);
     const modes = await Promise.all(zk.servers.map((server) => server.getMode()));
     expect(modes.filter((mode) => mode === "leader")).toHaveLength(1);
     expect(modes.filter((mode) => mode === "follower")).toHaveLength(2);
+    for (const server of zk.servers) await expectPublishedOnlyOnItsHost(server);
   });
 
   it("a leader cut off by disconnect() stops serving its clients while the other two keep quorum, and serves again after reconnect()", async () => {

@@ -1,6 +1,7 @@
 import { ZooKeeperContainer } from "@elector/testing";
 import { describe, expect, it } from "vitest";
 import ZooKeeper from "zookeeper";
+import { expectPublishedOnlyOnItsHost } from "../../support/published-ports.js";
 import { startedForSuite } from "../../support/suite-servers.js";
 import { openZooKeeperClient } from "../../support/zookeeper-client.js";
 
@@ -15,7 +16,8 @@ describe("ZooKeeperContainer", () => {
 
   it("creates a znode and reads it back through the zookeeper client at getConnectionString()", async () => {
     const server = started();
-    expect(server.getConnectionString()).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(server.getConnectionString()).toBe(`${server.getHost()}:${server.getClientPort()}`);
+    await expectPublishedOnlyOnItsHost(server);
     const client = await openZooKeeperClient(server.getConnectionString(), {
       sessionTimeoutMs: sessionTimeoutMs(),
       connectTimeoutMs: sessionTimeoutMs(),
