@@ -63,6 +63,11 @@ export class Candidacy {
   #writing = 0;
   /** Puts on the own key seen while an own write was under way: ours or not, we learn after. */
   #unexplained: IKeyValue[] = [];
+  /**
+   * Values of proclaims that got no answer (a timeout, a broken connection, an abort): etcd
+   * may have applied them, and their puts, when seen, have no known revision.
+   */
+  readonly #unanswered = new Set<string>();
 
   constructor(settings: EtcdSettings, request: CampaignRequest) {
     this.#settings = settings;
@@ -443,7 +448,12 @@ export class Candidacy {
       return;
     }
     const ours = kv.create_revision === this.#token.toString() && kv.lease === this.#lease?.id;
-    if (ours && this.#ownWrites.has(kv.mod_revision)) {
+    // A put of a value whose proclaim got no answer is that proclaim, applied; should someone
+    // else have written the same value, the key says what the leader asked for either way.
+    if (
+      ours &&
+      (this.#ownWrites.has(kv.mod_revision) || this.#unanswered.has(kv.value.toString()))
+    ) {
       const revision = BigInt(kv.mod_revision);
       if (revision > this.#modRevision) this.#modRevision = revision;
     } else if (this.#writing > 0) {
@@ -562,6 +572,7 @@ export class Candidacy {
         if (revision > this.#modRevision) this.#modRevision = revision;
       }
     } catch (error) {
+      this.#unanswered.add(value);
       if (signal.aborted) throw signal.reason;
       throw backendError("proclaim", error);
     } finally {

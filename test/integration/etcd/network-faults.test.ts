@@ -128,4 +128,43 @@ describe("etcd elector under network and server faults", () => {
     stop.abort();
     await Promise.all(runs);
   });
+
+  it("keeps the term when a proclaim is applied but its answer is lost, taking the value for its own", async () => {
+    const server = started();
+    await using proxy = await FaultProxy.start({ target: server.getClientEndpoint() });
+    // 300 ms each way against a 400 ms request timeout: the proclaim reaches etcd, which
+    // applies it, and its answer comes back too late. A keep-alive's round trip, 600 ms,
+    // still fits in its interval (TTL/3) and in TTL − margin.
+    const latencyMs = 300;
+    const requestTimeoutMs = 400;
+    const leaderElector = await createEtcdElector({
+      election: uniqueElection("lost-answer"),
+      id: "proclaimer",
+      endpoints: [proxy.endpoint],
+      ttlSeconds: 3,
+      safetyMarginMs,
+      requestTimeoutMs,
+    });
+    open.push(leaderElector);
+    const reader = await elector(leaderElector.election, "reader", server.getClientEndpoints());
+    const leadership = await leaderElector.campaign({ value: "v1" });
+
+    proxy.latency(latencyMs);
+    await expect(leadership.proclaim("v2")).rejects.toMatchObject({ code: "connection-failed" });
+    // etcd applied it: a direct client reads the new value under the same term.
+    await expect
+      .poll(async () => (await reader.leader())?.value, { timeout: 4 * latencyMs })
+      .toBe("v2");
+    // Held bytes (the watch's report of that put among them) are delivered now.
+    proxy.heal();
+    await leadership.proclaim("v3");
+
+    expect(leadership.signal.aborted).toBe(false);
+    expect(leadership.isActive()).toBe(true);
+    expect(await reader.leader()).toMatchObject({
+      id: "proclaimer",
+      value: "v3",
+      token: leadership.token,
+    });
+  });
 });
