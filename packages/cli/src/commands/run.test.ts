@@ -76,10 +76,11 @@ const flags = (...extra: string[]) => [
 
 // A command that records its environment, and on SIGTERM records it and exits with 5. It
 // says "started" only once it knows its sleep's pid, so that SIGTERM never orphans the sleep.
+// The group's SIGTERM often reaches the sleep first: the trap's kill then has nothing to kill.
 const recorder = [
   "sh",
   "-c",
-  'trap \'kill $pid; echo term >> "$OUT"; exit 5\' TERM; sleep 1000 & pid=$!; echo "started $ELECTOR_FENCING_TOKEN $ELECTOR_LEADER_ID $ELECTOR_ELECTION" >> "$OUT"; wait $pid',
+  'trap \'kill $pid 2>/dev/null; echo term >> "$OUT"; exit 5\' TERM; sleep 1000 & pid=$!; echo "started $ELECTOR_FENCING_TOKEN $ELECTOR_LEADER_ID $ELECTOR_ELECTION" >> "$OUT"; wait $pid 2>/dev/null',
 ];
 
 describe("elector run", () => {
@@ -150,7 +151,7 @@ describe("elector run", () => {
     const slowToStop = [
       "sh",
       "-c",
-      'trap \'kill $pid; echo term >> "$OUT"; while [ ! -e "$GO" ]; do sleep 0.02; done; exit 7\' TERM; sleep 1000 & pid=$!; echo started >> "$OUT"; wait $pid',
+      'trap \'kill $pid 2>/dev/null; echo term >> "$OUT"; while [ ! -e "$GO" ]; do sleep 0.02; done; exit 7\' TERM; sleep 1000 & pid=$!; echo started >> "$OUT"; wait $pid 2>/dev/null',
     ];
     const running = start(flags("--", ...slowToStop));
     await started();
