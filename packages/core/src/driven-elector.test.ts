@@ -118,6 +118,24 @@ describe("DrivenElector", () => {
     expect(driver.keys.size).toBe(0);
   });
 
+  it("ends a term whose deadline passes with the loss the driver named, by the timer and by isActive()", async () => {
+    const { elector, driver } = scripted();
+    driver.deadlineOffsetMs = 60;
+    const byTimer = await elector.campaign();
+    driver.term?.nameDeadlineLoss("connection-lost", () => "the server went quiet");
+    await new Promise((resolve) => byTimer.signal.addEventListener("abort", resolve));
+    expect(byTimer.signal.reason).toMatchObject({ code: "connection-lost" });
+    expect(String(byTimer.signal.reason.message)).toMatch(/^the server went quiet/);
+
+    const byCheck = await elector.campaign();
+    driver.term?.nameDeadlineLoss("connection-lost", () => "the server went quiet");
+    // Blocks the loop past the deadline, as a GC pause would: the timer cannot run first.
+    const until = now() + driver.deadlineOffsetMs + 20;
+    while (now() < until) {}
+    expect(byCheck.isActive()).toBe(false);
+    expect(byCheck.signal.reason).toMatchObject({ code: "connection-lost" });
+  });
+
   it("refuses a second campaign while the driver's first one has not settled", async () => {
     const { elector, driver } = scripted();
     driver.holdCampaign = new Promise(() => {});

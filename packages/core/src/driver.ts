@@ -18,6 +18,14 @@ export interface TermControl {
    * `performance.now()` milliseconds. A campaign must have set one before it resolves.
    */
   extendDeadline(at: number): void;
+  /**
+   * Names the loss that a passed deadline ends the term with, by the timer or by an
+   * `isActive()` check: `deadline-passed` unless the driver knows more. ZooKeeper's says
+   * `connection-lost`: by its deadline the server has heard nothing for a session timeout,
+   * and the C client would report the expiry only after it reconnects. `describe` gives the
+   * message, when the deadline has passed.
+   */
+  nameDeadlineLoss(reason: LossReason, describe: () => string): void;
   /** Ends the term. The first reason wins. */
   lose(reason: LossReason, message: string, cause?: unknown): void;
   /** Authority is in doubt (a disconnect): `isActive()` is false until {@link resume}. */

@@ -26,6 +26,10 @@ export class Term implements Leadership, TermControl {
   readonly #observer: TermObserver;
   #deadline = Number.NEGATIVE_INFINITY;
   #deadlineTimer: NodeJS.Timeout | undefined;
+  #deadlineLoss: { readonly reason: LossReason; readonly describe: () => string } = {
+    reason: "deadline-passed",
+    describe: () => "no renewal was acknowledged before the local deadline",
+  };
   #suspendedAt: number | undefined;
   #elected: ElectedTerm | undefined;
   #release: Promise<void> | undefined;
@@ -97,6 +101,10 @@ export class Term implements Leadership, TermControl {
     if (this.#elected !== undefined) this.#armDeadline();
   }
 
+  nameDeadlineLoss(reason: LossReason, describe: () => string): void {
+    this.#deadlineLoss = { reason, describe };
+  }
+
   lose(reason: LossReason, message: string, cause?: unknown): void {
     this.end(reason, message, cause);
   }
@@ -124,9 +132,10 @@ export class Term implements Leadership, TermControl {
   start(elected: ElectedTerm): void {
     // Checked before the term counts as won, so that no "lost" is told for it.
     if (now() >= this.#deadline) {
+      const { reason, describe } = this.#deadlineLoss;
       this.end(
-        "deadline-passed",
-        "the campaign was won after the local deadline had passed; not reporting it as elected",
+        reason,
+        `the campaign was won after the local deadline had passed; not reporting it as elected: ${describe()}`,
       );
     }
     this.#elected = elected;
@@ -184,7 +193,8 @@ export class Term implements Leadership, TermControl {
   /** Ends the term if the local deadline has passed; says whether it had. */
   #passedDeadline(): boolean {
     if (now() < this.#deadline) return false;
-    this.end("deadline-passed", "no renewal was acknowledged before the local deadline");
+    const { reason, describe } = this.#deadlineLoss;
+    this.end(reason, describe());
     return true;
   }
 
