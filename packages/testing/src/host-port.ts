@@ -1,4 +1,6 @@
-import { createServer, isIP } from "node:net";
+import { createServer } from "node:net";
+import { networkInterfaces } from "node:os";
+import { TestingSetupError } from "./errors.js";
 
 // Below Linux's ephemeral range (32768-60999 by default), from which both the kernel picks
 // client ports and Docker picks ports for `-p 0`: a port chosen here is not taken by either
@@ -24,7 +26,10 @@ export async function reserveHostPort(host: string): Promise<number> {
       return port;
     }
   }
-  throw new Error(`no free host port found between ${lowestPort} and ${highestPort}`);
+  throw new TestingSetupError(
+    "start-failed",
+    `no free host port found on ${host} between ${lowestPort} and ${highestPort} in 50 tries; free some, or stop what holds them`,
+  );
 }
 
 /** Gives `port` back once its container is removed. */
@@ -32,16 +37,28 @@ export function releaseHostPort(port: number): void {
   reserved.delete(port);
 }
 
+/**
+ * Whether `port` can be bound on `host`, where Docker will publish it; a port taken there or
+ * on every address fails here too. Only Docker can tell for an address of another machine
+ * (a remote engine, or the bridge's gateway seen from a container whose engine runs
+ * elsewhere): there the answer is yes, and a conflict shows when the container starts.
+ */
 function isFree(port: number, host: string): Promise<boolean> {
+  if (!isLocalAddress(host)) return Promise.resolve(true);
   return new Promise((resolve) => {
     const server = createServer();
     server.once("error", () => resolve(false));
-    // Where Docker will publish the port; a port taken there or on every address fails here
-    // too. A host given by name is a remote engine, where only Docker can tell.
-    server.listen({ port, host: isIP(host) === 0 ? "127.0.0.1" : host, exclusive: true }, () => {
+    server.listen({ port, host, exclusive: true }, () => {
       server.close(() => resolve(true));
     });
   });
+}
+
+/** Whether `host` is an address of one of this machine's interfaces. */
+function isLocalAddress(host: string): boolean {
+  return Object.values(networkInterfaces()).some((addresses) =>
+    (addresses ?? []).some((address) => address.address === host),
+  );
 }
 
 /** Whether a Docker error says the chosen host port was taken. */
