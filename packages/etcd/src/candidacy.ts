@@ -65,9 +65,11 @@ export class Candidacy {
   #unexplained: IKeyValue[] = [];
   /**
    * Values of proclaims that got no answer (a timeout, a broken connection, an abort): etcd
-   * may have applied them, and their puts, when seen, have no known revision.
+   * may have applied them, and their puts, when seen, have no known revision. Each maps to the
+   * revision of the next own write that was answered, if any: sent later, it was applied
+   * later, so a put of that value at or after it is not the lost proclaim.
    */
-  readonly #unanswered = new Set<string>();
+  readonly #unanswered = new Map<string, bigint | undefined>();
 
   constructor(settings: EtcdSettings, request: CampaignRequest) {
     this.#settings = settings;
@@ -448,14 +450,8 @@ export class Candidacy {
       return;
     }
     const ours = kv.create_revision === this.#token.toString() && kv.lease === this.#lease?.id;
-    // A put of a value whose proclaim got no answer is that proclaim, applied; should someone
-    // else have written the same value, the key says what the leader asked for either way.
-    if (
-      ours &&
-      (this.#ownWrites.has(kv.mod_revision) || this.#unanswered.has(kv.value.toString()))
-    ) {
-      const revision = BigInt(kv.mod_revision);
-      if (revision > this.#modRevision) this.#modRevision = revision;
+    if (ours && this.#isOwnWrite(kv)) {
+      this.#acceptOwnWrite(BigInt(kv.mod_revision));
     } else if (this.#writing > 0) {
       this.#unexplained.push(kv);
     } else {
@@ -463,6 +459,30 @@ export class Candidacy {
         ? "the candidate key's value was changed by someone else"
         : "the candidate key was replaced by someone else";
       this.#keyGone(detail).catch(() => {});
+    }
+  }
+
+  /**
+   * Whether a put on the own key (with our create revision and lease) is one of our writes: one
+   * answered at its revision, or a proclaim that got no answer, applied before any later
+   * answered write.
+   */
+  #isOwnWrite(kv: IKeyValue): boolean {
+    if (this.#ownWrites.has(kv.mod_revision)) return true;
+    const value = kv.value.toString();
+    if (!this.#unanswered.has(value)) return false;
+    const before = this.#unanswered.get(value);
+    return before === undefined || BigInt(kv.mod_revision) < before;
+  }
+
+  /**
+   * The own key is at `revision`, written by us. Watch events come in revision order, so no
+   * earlier put can come any more: lost proclaims bounded by this revision are forgotten.
+   */
+  #acceptOwnWrite(revision: bigint): void {
+    if (revision > this.#modRevision) this.#modRevision = revision;
+    for (const [value, before] of this.#unanswered) {
+      if (before !== undefined && before <= revision) this.#unanswered.delete(value);
     }
   }
 
@@ -485,13 +505,27 @@ export class Candidacy {
         const response = await retrying(
           () =>
             client.kv.txn(
-              { compare: this.#ownKeyCompare(true), success: [], failure: [] },
+              {
+                compare: this.#ownKeyCompare(false),
+                success: [{ request_range: { key: this.#key } }],
+                failure: [],
+              },
               callOptions(requestTimeoutMs),
             ),
           { signal, onRetry: (error) => this.#retrying("re-checking the own key", error) },
         );
         if (!response.succeeded) {
-          await this.#keyGone("the candidate key is gone or was changed by someone else");
+          await this.#keyGone("the candidate key is gone or was replaced by someone else");
+        }
+        // Its value is judged here rather than compared in the transaction: a proclaim whose
+        // answer was lost with the connection (which also broke the watch) may be the writer.
+        const kv = rangeOf(response, 0)[0];
+        if (kv !== undefined && this.#writing === 0) {
+          if (kv.mod_revision === this.#modRevision.toString() || this.#isOwnWrite(kv)) {
+            this.#acceptOwnWrite(BigInt(kv.mod_revision));
+          } else {
+            await this.#keyGone("the candidate key's value was changed by someone else");
+          }
         }
         if ((await this.#watchOwnKey(BigInt(response.header.revision), signal)) !== undefined) {
           return;
@@ -570,9 +604,12 @@ export class Candidacy {
         this.#ownWrites.add(response.header.revision);
         const revision = BigInt(response.header.revision);
         if (revision > this.#modRevision) this.#modRevision = revision;
+        for (const [lost, before] of this.#unanswered) {
+          if (before === undefined) this.#unanswered.set(lost, revision);
+        }
       }
     } catch (error) {
-      this.#unanswered.add(value);
+      this.#unanswered.set(value, undefined);
       if (signal.aborted) throw signal.reason;
       throw backendError("proclaim", error);
     } finally {

@@ -167,4 +167,39 @@ describe("etcd elector under network and server faults", () => {
       token: leadership.token,
     });
   });
+
+  it("keeps the term when a proclaim is applied and the connection drops with its answer", async () => {
+    const server = started();
+    await using proxy = await FaultProxy.start({ target: server.getClientEndpoint() });
+    // As above, and then the connection is reset while the answer (and the watch's report of
+    // the put) are still held: the watch breaks, and the re-check after it finds the value.
+    // TTL 5 s: the keep-alives' reconnection has seconds to spare.
+    const leaderElector = await createEtcdElector({
+      election: uniqueElection("lost-connection"),
+      id: "proclaimer",
+      endpoints: [proxy.endpoint],
+      ttlSeconds: 5,
+      safetyMarginMs,
+      requestTimeoutMs: 400,
+    });
+    open.push(leaderElector);
+    const reader = await elector(leaderElector.election, "reader", server.getClientEndpoints());
+    const leadership = await leaderElector.campaign({ value: "v1" });
+
+    proxy.latency(300);
+    await expect(leadership.proclaim("v2")).rejects.toMatchObject({ code: "connection-failed" });
+    proxy.latency(0);
+    proxy.resetConnections();
+    await expect.poll(async () => (await reader.leader())?.value, { timeout: 2_000 }).toBe("v2");
+    // The elector's own reads work again, and so does the re-check of its key behind them.
+    await expect
+      .poll(async () => (await leaderElector.leader())?.value, { timeout: 4_000 })
+      .toBe("v2");
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+
+    expect(leadership.signal.reason).toBeUndefined();
+    expect(leadership.isActive()).toBe(true);
+    await leadership.proclaim("v3");
+    expect(await reader.leader()).toMatchObject({ value: "v3", token: leadership.token });
+  });
 });
