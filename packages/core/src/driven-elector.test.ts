@@ -136,6 +136,20 @@ describe("DrivenElector", () => {
     expect(byCheck.signal.reason).toMatchObject({ code: "connection-lost" });
   });
 
+  it("gives up a campaign whose deadline passes before it is won, with the named loss and no lost event", async () => {
+    const { elector, driver } = scripted();
+    const events: string[] = [];
+    elector.on("lost", () => events.push("lost"));
+    driver.deadlineOffsetMs = 50;
+    driver.holdCampaign = new Promise(() => {});
+    const campaign = elector.campaign();
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    driver.term?.nameDeadlineLoss("connection-lost", () => "the server went quiet");
+    await expect(campaign).rejects.toMatchObject({ code: "connection-lost" });
+    expect(events).toEqual([]);
+    expect(driver.keys.size).toBe(0);
+  });
+
   it("refuses a second campaign while the driver's first one has not settled", async () => {
     const { elector, driver } = scripted();
     driver.holdCampaign = new Promise(() => {});

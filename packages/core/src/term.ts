@@ -98,7 +98,9 @@ export class Term implements Leadership, TermControl {
     // A renewal acknowledged after the deadline is too late: the term ends whatever it says.
     if (this.#elected !== undefined && this.#passedDeadline()) return;
     this.#deadline = at;
-    if (this.#elected !== undefined) this.#armDeadline();
+    // Armed while campaigning too: a candidate that hears nothing past its deadline gives up
+    // the campaign with that loss, rather than wait for a server that may have dropped it.
+    this.#armDeadline();
   }
 
   nameDeadlineLoss(reason: LossReason, describe: () => string): void {
@@ -132,10 +134,9 @@ export class Term implements Leadership, TermControl {
   start(elected: ElectedTerm): void {
     // Checked before the term counts as won, so that no "lost" is told for it.
     if (now() >= this.#deadline) {
-      const { reason, describe } = this.#deadlineLoss;
       this.end(
-        reason,
-        `the campaign was won after the local deadline had passed; not reporting it as elected: ${describe()}`,
+        this.#deadlineLoss.reason,
+        `the campaign was won after the local deadline had passed; not reporting it as elected: ${this.#describeDeadlineLoss()}`,
       );
     }
     this.#elected = elected;
@@ -193,9 +194,17 @@ export class Term implements Leadership, TermControl {
   /** Ends the term if the local deadline has passed; says whether it had. */
   #passedDeadline(): boolean {
     if (now() < this.#deadline) return false;
-    const { reason, describe } = this.#deadlineLoss;
-    this.end(reason, describe());
+    this.end(this.#deadlineLoss.reason, this.#describeDeadlineLoss());
     return true;
+  }
+
+  /** The driver's message for a passed deadline; a driver that throws cannot keep the term. */
+  #describeDeadlineLoss(): string {
+    try {
+      return this.#deadlineLoss.describe();
+    } catch {
+      return "no renewal was acknowledged before the local deadline";
+    }
   }
 
   #armDeadline(): void {
