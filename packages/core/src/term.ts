@@ -15,6 +15,9 @@ export interface TermObserver {
   releaseFailed(term: Term, error: unknown): void;
 }
 
+/** What a passed deadline says unless the driver names it otherwise. */
+const noRenewalInTime = "no renewal was acknowledged before the local deadline";
+
 /**
  * One campaign and, if it is won, one term of leadership. It is the {@link TermControl} the
  * driver reports to, and the {@link Leadership} the app holds. It owns the deadline timer.
@@ -28,7 +31,7 @@ export class Term implements Leadership, TermControl {
   #deadlineTimer: NodeJS.Timeout | undefined;
   #deadlineLoss: { readonly reason: LossReason; readonly describe: () => string } = {
     reason: "deadline-passed",
-    describe: () => "no renewal was acknowledged before the local deadline",
+    describe: () => noRenewalInTime,
   };
   #suspendedAt: number | undefined;
   #elected: ElectedTerm | undefined;
@@ -203,7 +206,7 @@ export class Term implements Leadership, TermControl {
     try {
       return this.#deadlineLoss.describe();
     } catch {
-      return "no renewal was acknowledged before the local deadline";
+      return noRenewalInTime;
     }
   }
 

@@ -480,6 +480,7 @@ export class Candidacy {
    * earlier put can come any more: lost proclaims bounded by this revision are forgotten.
    */
   #acceptOwnWrite(revision: bigint): void {
+    this.#ownWrites.add(revision.toString());
     if (revision > this.#modRevision) this.#modRevision = revision;
     for (const [value, before] of this.#unanswered) {
       if (before !== undefined && before <= revision) this.#unanswered.delete(value);
@@ -521,7 +522,7 @@ export class Candidacy {
         // answer was lost with the connection (which also broke the watch) may be the writer.
         const kv = rangeOf(response, 0)[0];
         if (kv !== undefined && this.#writing === 0) {
-          if (kv.mod_revision === this.#modRevision.toString() || this.#isOwnWrite(kv)) {
+          if (this.#isOwnWrite(kv)) {
             this.#acceptOwnWrite(BigInt(kv.mod_revision));
           } else {
             await this.#keyGone("the candidate key's value was changed by someone else");

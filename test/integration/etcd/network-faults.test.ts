@@ -129,25 +129,31 @@ describe("etcd elector under network and server faults", () => {
     await Promise.all(runs);
   });
 
-  it("keeps the term when a proclaim is applied but its answer is lost, taking the value for its own", async () => {
-    const server = started();
-    await using proxy = await FaultProxy.start({ target: server.getClientEndpoint() });
-    // 300 ms each way against a 400 ms request timeout: the proclaim reaches etcd, which
-    // applies it, and its answer comes back too late. A keep-alive's round trip, 600 ms,
-    // still fits in its interval (TTL/3) and in TTL − margin.
-    const latencyMs = 300;
-    const requestTimeoutMs = 400;
+  // 300 ms each way against a 400 ms request timeout: a proclaim reaches etcd, which applies
+  // it, and its answer comes back too late. A keep-alive's round trip, 600 ms, still fits in
+  // its interval (TTL/3) and in TTL − margin.
+  const latencyMs = 300;
+  const requestTimeoutMs = 400;
+
+  /** A leader that talks to etcd through `proxy`, and a reader that talks to etcd directly. */
+  const proclaimerBehind = async (proxy: FaultProxy, name: string, ttlSeconds: number) => {
     const leaderElector = await createEtcdElector({
-      election: uniqueElection("lost-answer"),
+      election: uniqueElection(name),
       id: "proclaimer",
       endpoints: [proxy.endpoint],
-      ttlSeconds: 3,
+      ttlSeconds,
       safetyMarginMs,
       requestTimeoutMs,
     });
     open.push(leaderElector);
-    const reader = await elector(leaderElector.election, "reader", server.getClientEndpoints());
+    const reader = await elector(leaderElector.election, "reader", started().getClientEndpoints());
     const leadership = await leaderElector.campaign({ value: "v1" });
+    return { leaderElector, reader, leadership };
+  };
+
+  it("keeps the term when a proclaim is applied but its answer is lost, taking the value for its own", async () => {
+    await using proxy = await FaultProxy.start({ target: started().getClientEndpoint() });
+    const { reader, leadership } = await proclaimerBehind(proxy, "lost-answer", 3);
 
     proxy.latency(latencyMs);
     await expect(leadership.proclaim("v2")).rejects.toMatchObject({ code: "connection-failed" });
@@ -169,24 +175,17 @@ describe("etcd elector under network and server faults", () => {
   });
 
   it("keeps the term when a proclaim is applied and the connection drops with its answer", async () => {
-    const server = started();
-    await using proxy = await FaultProxy.start({ target: server.getClientEndpoint() });
+    await using proxy = await FaultProxy.start({ target: started().getClientEndpoint() });
     // As above, and then the connection is reset while the answer (and the watch's report of
     // the put) are still held: the watch breaks, and the re-check after it finds the value.
     // TTL 5 s: the keep-alives' reconnection has seconds to spare.
-    const leaderElector = await createEtcdElector({
-      election: uniqueElection("lost-connection"),
-      id: "proclaimer",
-      endpoints: [proxy.endpoint],
-      ttlSeconds: 5,
-      safetyMarginMs,
-      requestTimeoutMs: 400,
-    });
-    open.push(leaderElector);
-    const reader = await elector(leaderElector.election, "reader", server.getClientEndpoints());
-    const leadership = await leaderElector.campaign({ value: "v1" });
+    const { leaderElector, reader, leadership } = await proclaimerBehind(
+      proxy,
+      "lost-connection",
+      5,
+    );
 
-    proxy.latency(300);
+    proxy.latency(latencyMs);
     await expect(leadership.proclaim("v2")).rejects.toMatchObject({ code: "connection-failed" });
     proxy.latency(0);
     proxy.resetConnections();
