@@ -200,7 +200,23 @@ export class DrivenElector implements Elector {
   readonly #observer: TermObserver = {
     elected: (term) => {
       this.#logger.info({ token: term.token.toString() }, "elected");
-      this.#events.emit("elected", { election: this.election, id: this.id, token: term.token });
+      const timings = term.timings;
+      this.#events.emit("elected", {
+        election: this.election,
+        id: this.id,
+        token: term.token,
+        leadership: term,
+        campaignMs: timings?.campaignMs ?? 0,
+        handoffMs: timings?.handoffMs,
+      });
+    },
+    renewed: (term) => {
+      this.#events.emit("renewed", {
+        election: this.election,
+        id: this.id,
+        token: term.token,
+        deadline: term.deadline(),
+      });
     },
     ended: (term, error) => {
       const level = error.code === "resigned" || error.code === "closed" ? "info" : "warn";

@@ -28,6 +28,12 @@ export interface TermControl {
    * message, when the deadline has passed.
    */
   nameDeadlineLoss(reason: LossReason, describe: () => string): void;
+  /**
+   * No candidate is ahead of this one any more: what follows is the re-check. A driver calls
+   * it when it sees its predecessor go, so that the `elected` event can time the part of a
+   * handoff that this candidate controls. Not called when the line was empty at the join.
+   */
+  reachedHeadOfLine(): void;
   /** Ends the term. The first reason wins. */
   lose(reason: LossReason, message: string, cause?: unknown): void;
   /** Authority is in doubt (a disconnect): `isActive()` is false until {@link resume}. */

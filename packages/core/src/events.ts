@@ -1,3 +1,4 @@
+import type { Leadership } from "./elector.js";
 import type { LeadershipLostError } from "./errors.js";
 import type { Logger } from "./logger.js";
 
@@ -79,6 +80,28 @@ export interface ElectedEvent {
   readonly id: string;
   /** The new term's fencing token. */
   readonly token: bigint;
+  /** The new term, as `campaign()` hands it out: for `isActive()` in a readiness probe. */
+  readonly leadership: Leadership;
+  /** From the `campaign()` call to this moment, in milliseconds. */
+  readonly campaignMs: number;
+  /**
+   * From the moment this candidate saw the candidate ahead of it go to this moment, in
+   * milliseconds: the part of a handoff that this candidate controls (the re-check), without
+   * the server's delay in telling it. Undefined when nobody was ahead of it at the join.
+   */
+  readonly handoffMs: number | undefined;
+}
+
+/** What the `renewed` event carries. */
+export interface RenewedEvent {
+  /** The election's name. */
+  readonly election: string;
+  /** This candidate's id. */
+  readonly id: string;
+  /** The leader's token. */
+  readonly token: bigint;
+  /** The new local deadline, in `performance.now()` milliseconds (see `Leadership.deadline()`). */
+  readonly deadline: number;
 }
 
 /** What the `lost` event carries. */
@@ -132,6 +155,8 @@ export interface ElectorEvents extends EventMap {
   elected: [event: ElectedEvent];
   /** This candidate's leadership ended; `reason` says why. */
   lost: [event: LostEvent];
+  /** A renewal was acknowledged while leading: the deadline moved later. */
+  renewed: [event: RenewedEvent];
   /** The connection is in doubt: `isActive()` is false until `resumed` or `lost`. */
   suspended: [event: SuspendedEvent];
   /** The connection came back within the session: authority is restored. */

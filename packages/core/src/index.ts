@@ -30,9 +30,11 @@ export type {
   ElectedEvent,
   ElectorEvents,
   LostEvent,
+  RenewedEvent,
   ResumedEvent,
   SuspendedEvent,
 } from "./events.js";
+export { type HealthReport, LeaderHealth, type LeaderHealthOptions } from "./health.js";
 export { type BackoffOptions, type LeaderWork, type LeadOptions, lead } from "./lead.js";
 export { type LogFn, type Logger, silentLogger } from "./logger.js";
 export { createMemoryElector, MemoryElector, type MemoryFaults } from "./memory/memory-elector.js";

@@ -9,10 +9,18 @@ export interface TermObserver {
   ended(term: Term, error: LeadershipLostError): void;
   suspended(term: Term, cause: string): void;
   resumed(term: Term, suspendedMs: number): void;
+  /** A renewal moved the deadline of a won term. */
+  renewed(term: Term): void;
   /** A release is under way: close() waits for it before it closes the driver. */
   releasing(term: Term, release: Promise<void>): void;
   /** A failed release after a loss: nobody awaits it, so it is reported. */
   releaseFailed(term: Term, error: unknown): void;
+}
+
+/** How long a won campaign took, as the `elected` event reports it. */
+export interface TermTimings {
+  readonly campaignMs: number;
+  readonly handoffMs: number | undefined;
 }
 
 /** What a passed deadline says unless the driver names it otherwise. */
@@ -34,6 +42,10 @@ export class Term implements Leadership, TermControl {
     describe: () => noRenewalInTime,
   };
   #suspendedAt: number | undefined;
+  /** When the campaign began, and when it last found no candidate ahead of it. */
+  readonly #campaignStartedAt = now();
+  #headOfLineAt: number | undefined;
+  #timings: TermTimings | undefined;
   #elected: ElectedTerm | undefined;
   #release: Promise<void> | undefined;
 
@@ -50,6 +62,11 @@ export class Term implements Leadership, TermControl {
   get token(): bigint {
     if (this.#elected === undefined) throw new Error("a term has no token before it is won");
     return this.#elected.token;
+  }
+
+  /** How long the won campaign took; undefined until it was won. */
+  get timings(): TermTimings | undefined {
+    return this.#timings;
   }
 
   /** Whether the campaign was won (the term may have ended since). */
@@ -101,6 +118,7 @@ export class Term implements Leadership, TermControl {
     // A renewal acknowledged after the deadline is too late: the term ends whatever it says.
     if (this.#elected !== undefined && this.#passedDeadline()) return;
     this.#deadline = at;
+    if (this.#elected !== undefined) this.#observer.renewed(this);
     // Armed while campaigning too: a candidate that hears nothing past its deadline gives up
     // the campaign with that loss, rather than wait for a server that may have dropped it.
     this.#armDeadline();
@@ -108,6 +126,10 @@ export class Term implements Leadership, TermControl {
 
   nameDeadlineLoss(reason: LossReason, describe: () => string): void {
     this.#deadlineLoss = { reason, describe };
+  }
+
+  reachedHeadOfLine(): void {
+    if (this.#elected === undefined && !this.#controller.signal.aborted) this.#headOfLineAt = now();
   }
 
   lose(reason: LossReason, message: string, cause?: unknown): void {
@@ -144,6 +166,11 @@ export class Term implements Leadership, TermControl {
     }
     this.#elected = elected;
     if (this.#controller.signal.aborted) return;
+    const at = now();
+    this.#timings = {
+      campaignMs: at - this.#campaignStartedAt,
+      handoffMs: this.#headOfLineAt === undefined ? undefined : at - this.#headOfLineAt,
+    };
     this.#armDeadline();
     this.#observer.elected(this);
   }

@@ -21,6 +21,7 @@ function recordingTerm() {
     nameDeadlineLoss: (reason, describe) => {
       deadlineLoss = { reason, describe };
     },
+    reachedHeadOfLine: () => {},
     lose: (reason) => {
       if (controller.signal.aborted) return;
       events.push(`lost:${reason}`);

@@ -6,6 +6,7 @@ import {
   type ElectionDriver,
   type LeaderListener,
   now,
+  type TermControl,
 } from "../driver.js";
 import type { LeaderInfo, Participant } from "../elector.js";
 import { type Logger, silentLogger } from "../logger.js";
@@ -113,7 +114,7 @@ class MemoryDriver implements ElectionDriver {
     term.signal.addEventListener("abort", () => renewals.stop(), { once: true });
 
     try {
-      await this.#waitForHead(candidate, signal);
+      await this.#waitForHead(candidate, signal, term);
       // Re-check: the key and its lease must still be ours when we report "elected".
       if (!this.#election.contains(candidate) || !lease.alive) {
         throw new Error("the candidate's key went away while it waited");
@@ -139,7 +140,7 @@ class MemoryDriver implements ElectionDriver {
     request.term.lose(reason, `the server removed the candidate's key (${why})`);
   }
 
-  #waitForHead(candidate: MemoryCandidate, signal: AbortSignal): Promise<void> {
+  #waitForHead(candidate: MemoryCandidate, signal: AbortSignal, term: TermControl): Promise<void> {
     if (this.#election.isHead(candidate)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const onAbort = () => {
@@ -149,6 +150,7 @@ class MemoryDriver implements ElectionDriver {
       signal.addEventListener("abort", onAbort, { once: true });
       candidate.onHead = () => {
         candidate.onHead = undefined;
+        term.reachedHeadOfLine();
         signal.removeEventListener("abort", onAbort);
         resolve();
       };
