@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
-const packages = ["core", "testing", "etcd", "zookeeper", "fencing", "cli"];
+const packages = ["core", "testing", "etcd", "zookeeper", "fencing", "cli", "metrics"];
 
 function source(name: string, file: string): string {
   return fileURLToPath(new URL(`./packages/${name}/src/${file}`, import.meta.url));

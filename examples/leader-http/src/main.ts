@@ -6,24 +6,30 @@
 // free one), HOST (default 127.0.0.1).
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createElector, type LeaderInfo, type Leadership, lead } from "@elector/core";
+import { createElector, LeaderHealth, type LeaderInfo, lead } from "@elector/core";
 
 const elector = await createElector(process.env.ELECTOR_URL ?? "memory://", {
   election: "leader-http",
   ...(process.env.INSTANCE_ID ? { id: process.env.INSTANCE_ID } : {}),
 });
 const log = (line: string) => console.log(`[${elector.id}] ${line}`);
-/** This instance's term, while it leads. */
-let term: Leadership | undefined;
+// Liveness fails only on a leader whose renewals stopped being acknowledged (a restart cures
+// a stuck connection); readiness passes on the leader alone. Renewals come every TTL/3.
+const health = new LeaderHealth(elector, {
+  maxRenewalAgeMs: Number(process.env.MAX_RENEWAL_AGE_MS ?? 4_000),
+});
 /** Who leads, as the election last said. */
 let leader: LeaderInfo | undefined;
 
 const server = createServer((request, response) => {
   const path = new URL(request.url ?? "/", "http://service").pathname;
-  if (path === "/healthz") return send(response, 200, { status: "alive" });
+  if (path === "/healthz") {
+    const report = health.check();
+    return send(response, report.healthy ? 200 : 503, { ...report, id: elector.id });
+  }
   if (path === "/ready") {
     // Readiness is leadership, checked on each probe: false at once after a long pause.
-    const leading = term?.isActive() === true;
+    const leading = health.ready();
     return send(response, leading ? 200 : 503, { ready: leading, id: elector.id });
   }
   if (path === "/leader") {
@@ -54,16 +60,15 @@ log(`serving on ${address} (on ${elector.backend})`);
 await lead(
   elector,
   async (leadership) => {
-    term = leadership;
     log(`leading with fencing token ${leadership.token}`);
     await new Promise((resolve) =>
       leadership.signal.addEventListener("abort", resolve, { once: true }),
     );
-    term = undefined;
     log("no longer leading");
   },
   { signal: shutdown.signal, value: address },
 );
+health.close();
 await elector.close();
 await following;
 server.close();

@@ -33,7 +33,7 @@ export interface TermControl {
    * it when it sees its predecessor go, so that the `elected` event can time the part of a
    * handoff that this candidate controls. Not called when the line was empty at the join.
    */
-  reachedHeadOfLine(): void;
+  predecessorGone(): void;
   /** Ends the term. The first reason wins. */
   lose(reason: LossReason, message: string, cause?: unknown): void;
   /** Authority is in doubt (a disconnect): `isActive()` is false until {@link resume}. */

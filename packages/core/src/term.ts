@@ -128,7 +128,7 @@ export class Term implements Leadership, TermControl {
     this.#deadlineLoss = { reason, describe };
   }
 
-  reachedHeadOfLine(): void {
+  predecessorGone(): void {
     if (this.#elected === undefined && !this.#controller.signal.aborted) this.#headOfLineAt = now();
   }
 

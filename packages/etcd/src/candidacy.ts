@@ -282,6 +282,7 @@ export class Candidacy {
       } else if (inStep || outOfStep >= outOfStepRetries) {
         this.#settings.logger.debug({ predecessor: predecessor.toString() }, "waiting");
         await woken;
+        this.#term.predecessorGone();
         // Operators (and the scale benchmark) count these: one per handoff, the successor's.
         this.#settings.logger.debug({ predecessor: predecessor.toString() }, "woken");
       } else {

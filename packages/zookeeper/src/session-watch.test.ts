@@ -21,7 +21,7 @@ function recordingTerm() {
     nameDeadlineLoss: (reason, describe) => {
       deadlineLoss = { reason, describe };
     },
-    reachedHeadOfLine: () => {},
+    predecessorGone: () => {},
     lose: (reason) => {
       if (controller.signal.aborted) return;
       events.push(`lost:${reason}`);

@@ -7,6 +7,7 @@ import {
   type LeaderListener,
   type ResolvedZooKeeperConfig,
   raceSignal,
+  type TermControl,
 } from "@elector/core/backend";
 import type { NativeClient } from "./binding.js";
 import { CandidateNode } from "./candidate-node.js";
@@ -80,7 +81,7 @@ export class ZooKeeperDriver implements ElectionDriver {
     try {
       await node.join(signal, onGone);
       this.#context.logger.debug({ node: node.path, token: node.token.toString() }, "joined");
-      await this.#waitToLead(session, node, signal);
+      await this.#waitToLead(session, node, signal, term);
     } catch (error) {
       watch.stop();
       await node.delete().catch(() => {
@@ -138,7 +139,12 @@ export class ZooKeeperDriver implements ElectionDriver {
   }
 
   /** Waits until `node` is the lowest of the line, watching only its predecessor. */
-  async #waitToLead(session: Session, node: CandidateNode, signal: AbortSignal): Promise<void> {
+  async #waitToLead(
+    session: Session,
+    node: CandidateNode,
+    signal: AbortSignal,
+    term: TermControl,
+  ): Promise<void> {
     for (;;) {
       const line = parseLine(
         await retrying(session, signal, () => session.children(this.#electionPath)),
@@ -154,6 +160,7 @@ export class ZooKeeperDriver implements ElectionDriver {
       // ephemeral node never changes owner.
       if (index === 0) return this.#stillOurs(session, node, signal);
       await this.#predecessorGone(session, line[index - 1] as LineEntry, signal);
+      term.predecessorGone();
       // No node can join below us (sequence numbers only grow, and the election node cannot
       // be re-created while it has our child): if the predecessor was the only node below us
       // when we listed, its departure makes us the lowest without another read.

@@ -152,6 +152,8 @@ describe("examples", () => {
     expect(await status(leaderAddress, "/ready")).toBe(200);
     expect(await status(followerAddress, "/ready")).toBe(503);
     expect(await status(followerAddress, "/healthz")).toBe(200);
+    const liveness = await (await fetch(`${leaderAddress}/healthz`)).json();
+    expect(liveness).toMatchObject({ healthy: true, leading: true });
     const leaderId = leader === one ? "one" : "two";
     for (const address of [leaderAddress, followerAddress]) {
       await eventually("/leader names the leader", soonMs, async () => {
@@ -169,6 +171,49 @@ describe("examples", () => {
       const body = (await (await fetch(`${followerAddress}/leader`)).json()) as LeaderBody;
       expect(body.leader?.value).toBe(followerAddress);
     });
+    follower.kill("SIGTERM");
+    expect(await follower.waitForExit(soonMs)).toEqual({ code: 0, signal: null });
+  });
+
+  it("prometheus: scraped, elector_leader is 1 on the leader alone; the leader killed, the other's gauge and terms count follow", async () => {
+    const env = { ELECTOR_URL: etcdUrl, METRICS_PORT: "0" };
+    await using one = example("prometheus", "one", env);
+    await using two = example("prometheus", "two", env);
+    const endpointOf = async (instance: SpawnedProcess) =>
+      /metrics on (\S+)/.exec(
+        (await instance.waitForLine(/metrics on http:/, startupMs)).text,
+      )?.[1];
+    const endpoints = new Map([
+      [one, await endpointOf(one)],
+      [two, await endpointOf(two)],
+    ]);
+    const scrape = async (instance: SpawnedProcess) => {
+      const response = await fetch(endpoints.get(instance) as string);
+      expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
+      return response.text();
+    };
+    const sample = (text: string, metric: string, id: string) =>
+      Number(
+        new RegExp(`^${metric}\\{[^}]*elector_candidate="${id}"[^}]*\\} (\\S+)$`, "m").exec(
+          text,
+        )?.[1],
+      );
+    const { leader, follower } = await leaderOf([one, two]);
+    const [leaderId, followerId] = leader === one ? ["one", "two"] : ["two", "one"];
+    await eventually("the leader's gauge is 1 and the follower's 0", soonMs, async () => {
+      const [onLeader, onFollower] = [await scrape(leader), await scrape(follower)];
+      expect(sample(onLeader, "elector_leader", leaderId)).toBe(1);
+      expect(sample(onLeader, "elector_terms_total", leaderId)).toBe(1);
+      expect(sample(onLeader, "elector_campaign_duration_count", leaderId)).toBe(1);
+      expect(sample(onFollower, "elector_leader", followerId)).toBe(0);
+    });
+
+    leader.killGroup("SIGKILL");
+    await follower.waitForLine(/leading with fencing token \d+/, failoverBoundMs);
+    const after = await scrape(follower);
+    expect(sample(after, "elector_leader", followerId)).toBe(1);
+    expect(sample(after, "elector_terms_total", followerId)).toBe(1);
+    expect(sample(after, "elector_handoff_duration_count", followerId)).toBe(1);
     follower.kill("SIGTERM");
     expect(await follower.waitForExit(soonMs)).toEqual({ code: 0, signal: null });
   });

@@ -150,7 +150,7 @@ class MemoryDriver implements ElectionDriver {
       signal.addEventListener("abort", onAbort, { once: true });
       candidate.onHead = () => {
         candidate.onHead = undefined;
-        term.reachedHeadOfLine();
+        term.predecessorGone();
         signal.removeEventListener("abort", onAbort);
         resolve();
       };

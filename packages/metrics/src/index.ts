@@ -1,0 +1,5 @@
+export {
+  type ElectorInstrumentation,
+  type ElectorMetricsOptions,
+  instrumentElector,
+} from "./instrument.js";
