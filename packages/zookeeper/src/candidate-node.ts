@@ -202,8 +202,9 @@ export class CandidateNode {
       if (found !== undefined) return found;
       dropped += 1;
       if (dropped >= maxDroppedCreates) {
-        // Nothing of ours is left but an election node we may have created for it.
-        await this.#removeElectionNodeIfEmpty(signal);
+        // Nothing of ours is left but an election node we may have created for it. Whether
+        // that goes or not, the value is what the caller must hear about.
+        await this.#removeElectionNodeIfEmpty(signal).catch(() => false);
         throw new BackendError(
           `ZooKeeper dropped the connection each of the ${dropped} times the candidate node ${JSON.stringify(`${this.#parent}/${this.#prefix}`)} was sent (${Buffer.byteLength(this.#data)} bytes of data), and the node was not there afterwards: a server drops a request larger than its jute.maxbuffer (1 MiB by default) this way. Use a smaller value`,
         );
