@@ -1,7 +1,8 @@
-import { silentLogger } from "@elector/core";
+import { BackendError, silentLogger } from "@elector/core";
 import { describe, expect, it } from "vitest";
 import { rc } from "./binding.js";
-import { CandidateNode } from "./candidate-node.js";
+import { CandidateNode, maxDroppedCreates } from "./candidate-node.js";
+import { ZooKeeperSequenceExhaustedError } from "./errors.js";
 import { type FakeClient, fakeBinding, fakeStat } from "./fake-binding.test-support.js";
 import { Session } from "./session.js";
 
@@ -31,7 +32,136 @@ async function nextRequest(handle: FakeClient, operation: string) {
   return handle.next(operation);
 }
 
+/** Answers the sync of the election node that must come before a list after a lost create. */
+async function syncedElectionNode(handle: FakeClient): Promise<void> {
+  for (let turn = 0; turn < 20; turn++) {
+    const sync = handle.requests.find(
+      (request) => request.operation === "sync" && request.path === "/elector/e",
+    );
+    if (sync !== undefined) {
+      // Nothing may be listed before the sync brought the server up to date.
+      expect(handle.requests.filter((request) => request.operation === "list")).toEqual([]);
+      sync.answer(rc.ok, "/elector/e");
+      return;
+    }
+    await flush();
+  }
+  throw new Error("no sync of /elector/e");
+}
+
+/** A joining node whose create gets the name `<prefix><digits>`; returns the create's path. */
+async function createdAs(handle: FakeClient, digits: string): Promise<string> {
+  const create = await nextRequest(handle, "create");
+  create.answer(rc.ok, `${create.path}${digits}`);
+  return `${create.path}${digits}`;
+}
+
 describe("CandidateNode", () => {
+  it("after a lost create reply, syncs the election node before it lists it, so that a lagging follower cannot hide the node", async () => {
+    const { session, handle } = connectedSession();
+    const node = new CandidateNode(session, "/elector/e", "/elector", { id: "a", value: "v" });
+    const joining = node.join(new AbortController().signal, () => {});
+    const create = await nextRequest(handle, "create");
+    create.answer(rc.connectionLoss, null);
+    for (let turn = 0; turn < 10; turn++) await flush();
+    // Only the sync is out: a list sent with it could be answered from the follower's past.
+    expect(handle.requests.map((request) => `${request.operation} ${request.path}`)).toEqual([
+      "sync /elector/e",
+    ]);
+    await syncedElectionNode(handle);
+    const name = `${create.path.slice("/elector/e/".length)}0000000004`;
+    (await nextRequest(handle, "list")).answer(rc.ok, [name]);
+    (await nextRequest(handle, "exists")).answer(rc.ok, fakeStat({ ephemeralOwner: "5e55" }));
+    (await nextRequest(handle, "get")).answer(
+      rc.ok,
+      fakeStat({ ephemeralOwner: "5e55" }),
+      Buffer.from("{}"),
+    );
+    await joining;
+    expect(node.path).toBe(`/elector/e/${name}`);
+  });
+
+  it("gives up with a permanent error when the server drops every create, as it does past its jute.maxbuffer, and deletes the election node it left empty", async () => {
+    const { session, handle } = connectedSession();
+    const node = new CandidateNode(session, "/elector/e", "/elector", {
+      id: "a",
+      value: "x".repeat(100_000),
+    });
+    const joining = node.join(new AbortController().signal, () => {});
+    joining.catch(() => {});
+    for (let attempt = 0; attempt < maxDroppedCreates; attempt++) {
+      (await nextRequest(handle, "create")).answer(rc.connectionLoss, null);
+      await syncedElectionNode(handle);
+      (await nextRequest(handle, "list")).answer(rc.ok, []);
+    }
+    const removal = await nextRequest(handle, "delete");
+    expect(removal.path).toBe("/elector/e");
+    removal.answer(rc.ok);
+    const error = await joining.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(BackendError);
+    expect(error).toMatchObject({ code: "backend-failed", retryable: false });
+    expect(String(error)).toMatch(
+      /each of the 3 times .* \(100021 bytes of data\).*jute\.maxbuffer/,
+    );
+    expect(handle.requests).toEqual([]);
+  });
+
+  it("deletes a node whose sequence is used up and, while others hold the election node, fails with a retryable typed error", async () => {
+    const { session, handle } = connectedSession();
+    const node = new CandidateNode(session, "/elector/e", "/elector", { id: "a", value: "v" });
+    const joining = node.join(new AbortController().signal, () => {});
+    joining.catch(() => {});
+    const path = await createdAs(handle, "2147483647");
+    const own = await nextRequest(handle, "delete");
+    expect(own.path).toBe(path);
+    own.answer(rc.ok);
+    const parent = await nextRequest(handle, "delete");
+    expect(parent.path).toBe("/elector/e");
+    parent.answer(rc.notEmpty);
+    const error = await joining.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(ZooKeeperSequenceExhaustedError);
+    expect(error).toMatchObject({
+      code: "backend-failed",
+      retryable: true,
+      electionPath: "/elector/e",
+      sequence: 2147483647,
+    });
+    expect(handle.requests).toEqual([]);
+  });
+
+  it("re-creates an empty election node whose sequence is used up, and joins at sequence 0", async () => {
+    const { session, handle } = connectedSession();
+    const node = new CandidateNode(session, "/elector/e", "/elector", { id: "a", value: "v" });
+    const joining = node.join(new AbortController().signal, () => {});
+    const wrapped = await createdAs(handle, "-2147483648");
+    const own = await nextRequest(handle, "delete");
+    expect(own.path).toBe(wrapped);
+    own.answer(rc.ok);
+    const parent = await nextRequest(handle, "delete");
+    expect(parent.path).toBe("/elector/e");
+    parent.answer(rc.ok);
+    (await nextRequest(handle, "create")).answer(rc.noNode, null);
+    for (const path of ["/elector", "/elector/e"]) {
+      const request = await nextRequest(handle, "create");
+      expect(request.path).toBe(path);
+      request.answer(rc.ok, path);
+    }
+    const fresh = await createdAs(handle, "0000000000");
+    (await nextRequest(handle, "get")).answer(
+      rc.ok,
+      fakeStat({ ephemeralOwner: "5e55" }),
+      Buffer.from("{}"),
+    );
+    await joining;
+    expect(node.path).toBe(fresh);
+  });
+
   it("finds its node by GUID after a create whose reply was lost, and reads its token", async () => {
     const { session, handle } = connectedSession();
     const node = new CandidateNode(session, "/elector/e", "/elector", { id: "a", value: "v" });
@@ -40,6 +170,7 @@ describe("CandidateNode", () => {
     expect(create.path).toMatch(/^\/elector\/e\/[0-9a-f-]{36}-n_$/);
     create.answer(rc.connectionLoss, null);
     const name = `${create.path.slice("/elector/e/".length)}0000000007`;
+    await syncedElectionNode(handle);
     (await nextRequest(handle, "list")).answer(rc.ok, ["x-n_0000000006", name]);
     (await nextRequest(handle, "exists")).answer(rc.ok, fakeStat({ ephemeralOwner: "5e55" }));
     (await nextRequest(handle, "get")).answer(
@@ -60,6 +191,7 @@ describe("CandidateNode", () => {
     const create = await nextRequest(handle, "create");
     create.answer(rc.connectionLoss, null);
     const stale = `${create.path}0000000003`;
+    await syncedElectionNode(handle);
     (await nextRequest(handle, "list")).answer(rc.ok, [stale.slice("/elector/e/".length)]);
     (await nextRequest(handle, "exists")).answer(rc.ok, fakeStat({ ephemeralOwner: "01d" }));
     const deleting = await nextRequest(handle, "delete");

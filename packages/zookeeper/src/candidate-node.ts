@@ -1,9 +1,29 @@
 import { BackendError } from "@elector/core";
-import { isNoNode, ZooKeeperConnectionError } from "./errors.js";
-import { type CandidateData, encodeCandidate, newNodePrefix, tokenOf } from "./line.js";
+import { rc } from "./binding.js";
+import {
+  isNoNode,
+  ZooKeeperConnectionError,
+  ZooKeeperSequenceExhaustedError,
+  zooKeeperCode,
+} from "./errors.js";
+import {
+  type CandidateData,
+  encodeCandidate,
+  isUsableSequence,
+  newNodePrefix,
+  sequenceOf,
+  tokenOf,
+} from "./line.js";
 import { type NodeGone, NodeWatch } from "./node-watch.js";
 import { retrying } from "./retrying.js";
 import { type Session, SessionEndedError } from "./session.js";
+
+/**
+ * How many creates in a row may lose their connection, with no node there once connected
+ * again, before the create counts as refused. A server drops the connection, without an
+ * answer, on a request larger than its `jute.maxbuffer`: sent again, it is dropped again.
+ */
+export const maxDroppedCreates = 3;
 
 /**
  * One campaign's ephemeral-sequential node: created with a GUID prefix (Curator's
@@ -61,10 +81,12 @@ export class CandidateNode {
    * to this session, then watches it.
    *
    * @param onGone called once if the node disappears or can no longer be watched.
-   * @throws the signal's reason, SessionEndedError, or BackendError.
+   * @throws the signal's reason, SessionEndedError, ZooKeeperSequenceExhaustedError, or
+   * BackendError (also when the server keeps dropping the create: see
+   * {@link maxDroppedCreates}).
    */
   async join(signal: AbortSignal, onGone: (why: NodeGone) => void): Promise<void> {
-    const path = await this.#create(signal);
+    const path = await this.#createInLine(signal);
     this.#path = path;
     const watch = new NodeWatch(this.#session, path, {
       gone: (why) => {
@@ -125,7 +147,30 @@ export class CandidateNode {
     }
   }
 
+  /**
+   * Creates the node, and deletes it again if its sequence is used up (see line.ts). Then, if
+   * the election node is empty, deletes that too, and creates once more under a new one,
+   * whose counter starts at 0.
+   *
+   * @throws ZooKeeperSequenceExhaustedError if other candidates still hold the election node.
+   */
+  async #createInLine(signal: AbortSignal): Promise<string> {
+    for (let renewed = false; ; renewed = true) {
+      const path = await this.#create(signal);
+      const sequence = sequenceOf(path.slice(this.#parent.length + 1)) ?? Number.NaN;
+      if (isUsableSequence(sequence)) return path;
+      // Known until it is gone, so that a campaign withdrawn meanwhile still deletes it.
+      this.#path = path;
+      await retrying(this.#session, signal, () => this.#deleteIfThere(path));
+      this.#path = undefined;
+      if (renewed || !(await this.#removeElectionNodeIfEmpty(signal))) {
+        throw new ZooKeeperSequenceExhaustedError(this.#parent, sequence);
+      }
+    }
+  }
+
   async #create(signal: AbortSignal): Promise<string> {
+    let dropped = 0;
     for (;;) {
       // Not raced with the signal: a create that is under way must settle before we know
       // what to delete.
@@ -141,6 +186,7 @@ export class CandidateNode {
       } catch (error) {
         if (isNoNode(error)) {
           this.#maybeCreated = false;
+          dropped = 0;
           await retrying(this.#session, signal, () =>
             this.#session.ensurePath(this.#parent, this.#root),
           );
@@ -154,11 +200,28 @@ export class CandidateNode {
       const found = await retrying(this.#session, signal, () => this.#find());
       this.#maybeCreated = false;
       if (found !== undefined) return found;
+      dropped += 1;
+      if (dropped >= maxDroppedCreates) {
+        // Nothing of ours is left but an election node we may have created for it. Whether
+        // that goes or not, the value is what the caller must hear about.
+        await this.#removeElectionNodeIfEmpty(signal).catch(() => false);
+        throw new BackendError(
+          `ZooKeeper dropped the connection each of the ${dropped} times the candidate node ${JSON.stringify(`${this.#parent}/${this.#prefix}`)} was sent (${Buffer.byteLength(this.#data)} bytes of data), and the node was not there afterwards: a server drops a request larger than its jute.maxbuffer (1 MiB by default) this way. Use a smaller value`,
+        );
+      }
     }
   }
 
-  /** Our node, if the create went through; a node of an earlier session is deleted. */
+  /**
+   * Our node, if the create went through; a node of an earlier session is deleted.
+   *
+   * The list follows a `sync` of the election node, in the same attempt: the server we
+   * reconnected to may be a follower that has not yet applied the create the quorum
+   * committed, and a list there would miss our node and make us create a second one behind
+   * it. The sync brings that server up to date with the leader first.
+   */
   async #find(): Promise<string | undefined> {
+    await this.#session.sync(this.#parent);
     const names = await this.#session.children(this.#parent);
     for (const name of names.filter((child) => child.startsWith(this.#prefix))) {
       const path = `${this.#parent}/${name}`;
@@ -170,5 +233,31 @@ export class CandidateNode {
       });
     }
     return undefined;
+  }
+
+  async #deleteIfThere(path: string): Promise<void> {
+    try {
+      await this.#session.delete(path);
+    } catch (error) {
+      if (!isNoNode(error)) throw error;
+    }
+  }
+
+  /**
+   * Deletes the election node if it has no child; whether it is gone. Harmless to others: a
+   * node with children cannot be deleted, and a candidate whose create then finds no parent
+   * creates it again.
+   */
+  #removeElectionNodeIfEmpty(signal: AbortSignal): Promise<boolean> {
+    return retrying(this.#session, signal, async () => {
+      try {
+        await this.#session.delete(this.#parent);
+        return true;
+      } catch (error) {
+        if (isNoNode(error)) return true;
+        if (zooKeeperCode(error) === rc.notEmpty) return false;
+        throw error;
+      }
+    });
   }
 }

@@ -38,6 +38,31 @@ export class ZooKeeperRequestError extends BackendError {
 }
 
 /**
+ * A campaign's node got a sequence number past the last usable one: the election node's child
+ * counter (an int32 cversion) stopped at 2^31 - 1, so names no longer order the line, and a
+ * candidate never leads on such a node. Its node was deleted. Once the election node is empty,
+ * the next campaign deletes and re-creates it, which restarts the counter at 0: retrying
+ * (as `lead()` does) succeeds once the candidates in line now have left.
+ */
+export class ZooKeeperSequenceExhaustedError extends BackendError {
+  /** Always `"ZooKeeperSequenceExhaustedError"`. */
+  override readonly name: string = "ZooKeeperSequenceExhaustedError";
+  /** The election node, for example `/elector/billing-cron`. */
+  readonly electionPath: string;
+  /** The sequence the server gave: 2147483647, or negative once it wrapped around. */
+  readonly sequence: number;
+
+  constructor(electionPath: string, sequence: number) {
+    super(
+      `the election node ${JSON.stringify(electionPath)} has used up its sequence numbers (the server named a new candidate node with ${sequence}; the last usable one is 2147483646), so new candidates cannot be ordered: the node was deleted, and the election node is re-created once the candidates in line now have left`,
+      { retryable: true },
+    );
+    this.electionPath = electionPath;
+    this.sequence = sequence;
+  }
+}
+
+/**
  * The typed error for a failed request: `code` and `text` are what the C client reports
  * (`-101`, `"no node"`); the message names the operation and the path.
  */

@@ -1,4 +1,8 @@
-export { ZooKeeperConnectionError, ZooKeeperRequestError } from "./errors.js";
+export {
+  ZooKeeperConnectionError,
+  ZooKeeperRequestError,
+  ZooKeeperSequenceExhaustedError,
+} from "./errors.js";
 export {
   createZooKeeperElector,
   openElector,

@@ -2,7 +2,7 @@ import { BackendError } from "@elector/core";
 import { type LeaderListener, raceSignal } from "@elector/core/backend";
 import type { Connection } from "./connection.js";
 import { isNoNode, ZooKeeperConnectionError } from "./errors.js";
-import { decodeCandidate, parseLine, tokenOf } from "./line.js";
+import { candidatesAmong, decodeCandidate, readLine, tokenOf } from "./line.js";
 import { type NodeGone, NodeWatch } from "./node-watch.js";
 import { retrying } from "./retrying.js";
 import { type NodeSnapshot, type Session, SessionEndedError } from "./session.js";
@@ -45,9 +45,7 @@ export class LeaderWatch {
 
   async #follow(session: Session, signal: AbortSignal): Promise<void> {
     for (;;) {
-      const line = parseLine(
-        await retrying(session, signal, () => session.children(this.#electionPath)),
-      );
+      const line = await retrying(session, signal, () => readLine(session, this.#electionPath));
       const lowest = line[0];
       if (lowest === undefined) {
         this.#listener.change(undefined);
@@ -96,7 +94,7 @@ export class LeaderWatch {
     let exists: { cancel(): void } | undefined;
     try {
       try {
-        if (parseLine(await children.result).length > 0) return;
+        if (candidatesAmong(await children.result).length > 0) return;
       } catch (error) {
         if (!isNoNode(error)) throw error;
         const read = session.watchExists(this.#electionPath, () => wake());

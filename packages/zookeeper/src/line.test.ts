@@ -1,27 +1,97 @@
 import { describe, expect, it } from "vitest";
 import { fakeStat } from "./fake-binding.test-support.js";
-import { decodeCandidate, encodeCandidate, newNodePrefix, parseLine, tokenOf } from "./line.js";
+import {
+  candidatesAmong,
+  decodeCandidate,
+  encodeCandidate,
+  isUsableSequence,
+  newNodePrefix,
+  readLine,
+  sequenceOf,
+  tokenOf,
+} from "./line.js";
+
+/** A session whose children and stats come from `nodes` (name to czxid). */
+function lineReader(nodes: Record<string, number | bigint>, gone: readonly string[] = []) {
+  return {
+    children: async () => Object.keys(nodes),
+    exists: async (path: string) => {
+      const name = path.slice(path.lastIndexOf("/") + 1);
+      const czxid = nodes[name];
+      return czxid === undefined || gone.includes(name) ? undefined : { czxid };
+    },
+  };
+}
 
 describe("the election line", () => {
-  it("orders candidate nodes by sequence number only, whatever their GUIDs", () => {
-    const line = parseLine([
-      "ffffffff-0000-4000-8000-000000000000-n_0000000010",
-      "00000000-0000-4000-8000-000000000000-n_0000000011",
-      "88888888-0000-4000-8000-000000000000-n_0000000009",
-    ]);
+  it("orders candidate nodes by czxid, whatever their GUIDs", async () => {
+    const line = await readLine(
+      lineReader({
+        "ffffffff-0000-4000-8000-000000000000-n_0000000010": 0x10000000an,
+        "00000000-0000-4000-8000-000000000000-n_0000000011": 0x10000000b,
+        "88888888-0000-4000-8000-000000000000-n_0000000009": 0x100000009,
+      }),
+      "/e",
+    );
     expect(line.map((entry) => entry.sequence)).toEqual([9, 10, 11]);
+    expect(line.map((entry) => entry.czxid)).toEqual([0x100000009n, 0x10000000an, 0x10000000bn]);
     expect(line[0]?.name).toBe("88888888-0000-4000-8000-000000000000-n_0000000009");
   });
 
-  it("leaves out children that are not candidate nodes", () => {
-    expect(parseLine(["lock-0000000001", "x-n_12", "-n_0000000001", "a-n_0000000002"])).toEqual([
-      { name: "a-n_0000000002", sequence: 2 },
+  it("orders by czxid where sequences tie, as they do once the counter stopped", async () => {
+    // Listed in the server's hash order, not in creation order.
+    const line = await readLine(
+      lineReader({
+        "c-n_0000000007": 0x300000003,
+        "a-n_0000000007": 0x300000001,
+        "b-n_0000000007": 0x300000002,
+      }),
+      "/e",
+    );
+    expect(line.map((entry) => entry.name)).toEqual([
+      "a-n_0000000007",
+      "b-n_0000000007",
+      "c-n_0000000007",
     ]);
   });
 
-  it("sorts a counter that wrapped past 2^31 before the ones that did not", () => {
-    const line = parseLine(["a-n_2147483647", "b-n_-2147483648"]);
-    expect(line.map((entry) => entry.name)).toEqual(["b-n_-2147483648", "a-n_2147483647"]);
+  it("leaves out children that are not candidate nodes, and nodes deleted while it read", async () => {
+    const line = await readLine(
+      lineReader(
+        {
+          "lock-0000000001": 1,
+          "x-n_12": 2,
+          "-n_0000000001": 3,
+          "a-n_0000000002": 4,
+          "b-n_0000000003": 5,
+        },
+        ["b-n_0000000003"],
+      ),
+      "/e",
+    );
+    expect(line).toEqual([{ name: "a-n_0000000002", sequence: 2, czxid: 4n }]);
+  });
+
+  it("reads the server's names of a counter that stopped or wrapped around, and leaves those nodes out of line", async () => {
+    expect(sequenceOf("a-n_2147483646")).toBe(2147483646);
+    expect(sequenceOf("a-n_2147483647")).toBe(2147483647);
+    expect(sequenceOf("a-n_-2147483648")).toBe(-2147483648);
+    expect(sequenceOf("a-n_-000000005")).toBe(-5);
+    expect(sequenceOf("a-n_000000005")).toBeUndefined();
+    expect(isUsableSequence(0)).toBe(true);
+    expect(isUsableSequence(2147483646)).toBe(true);
+    expect(isUsableSequence(2147483647)).toBe(false);
+    expect(isUsableSequence(-5)).toBe(false);
+    const line = await readLine(
+      lineReader({
+        "a-n_2147483647": 0x400000003,
+        "b-n_-2147483648": 0x400000004,
+        "c-n_2147483646": 0x400000002,
+      }),
+      "/e",
+    );
+    expect(line.map((entry) => entry.name)).toEqual(["c-n_2147483646"]);
+    expect(candidatesAmong(["a-n_2147483647", "b-n_-2147483648"])).toEqual([]);
   });
 
   it("makes a fresh GUID prefix per campaign that the marker ends", () => {
@@ -45,5 +115,7 @@ describe("the election line", () => {
     expect(tokenOf(fakeStat({ czxid: 0x100000002 }), "/e/n")).toBe(4294967298n);
     expect(() => tokenOf(fakeStat({ czxid: 2 ** 53 }), "/e/n")).toThrow(/beyond 2\^53/);
     expect(() => tokenOf(fakeStat({ czxid: 0 }), "/e/n")).toThrow(/fencing token/);
+    // A client that hands zxids over as bigints: exact past 2^53 too.
+    expect(tokenOf({ czxid: 2n ** 60n }, "/e/n")).toBe(2n ** 60n);
   });
 });

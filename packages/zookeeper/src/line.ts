@@ -3,13 +3,21 @@
 // Layout: election `e` under root path `/elector` is the persistent node `/elector/e`; each
 // candidate is an ephemeral-sequential child `<guid>-n_<sequence>`, for example
 // `/elector/e/0f6c…-9a1e-n_0000000042`. The GUID is fresh per campaign; the sequence is the
-// server's ten-digit counter of the parent, and only it orders the line.
+// server's counter of the parent's child changes (its cversion, an int32).
+//
+// The line is ordered by czxid, the token, not by sequence: the cversion stops at 2^31 - 1
+// (the server keeps the larger of the old and the wrapped-around new value), so from then on
+// every node is named `…-n_2147483647`, or with a negative number when creates are pipelined,
+// and sequences no longer order anything. A node whose sequence is used up (2^31 - 1 or
+// negative) is not in line: its candidate does not lead on it (see CandidateNode).
 import { randomUUID } from "node:crypto";
 import { BackendError } from "@elector/core";
-import type { NativeStat } from "./binding.js";
 
 /** Separates a candidate node's GUID from its sequence number. */
 export const sequenceMarker = "-n_";
+
+/** The cversion at which the server's counter stops: 2^31 - 1. */
+export const saturatedSequence = 2 ** 31 - 1;
 
 /** One candidate node of the line. */
 export interface LineEntry {
@@ -17,6 +25,19 @@ export interface LineEntry {
   readonly name: string;
   /** The server-assigned sequence number. */
   readonly sequence: number;
+  /** The node's czxid: what orders the line, and the node's fencing token. */
+  readonly czxid: bigint;
+}
+
+/** The parts of a stat that the line reads; zxids as the client hands them over. */
+export interface LineStat {
+  readonly czxid: number | bigint;
+}
+
+/** What the line needs of a session. */
+export interface LineReader {
+  children(path: string): Promise<string[]>;
+  exists(path: string): Promise<LineStat | undefined>;
 }
 
 /** What a candidate node holds. */
@@ -31,20 +52,58 @@ export function newNodePrefix(): string {
 }
 
 /**
- * The candidate nodes among `children`, lowest sequence first. Children that do not look like
- * candidate nodes (some other recipe's) are left out.
+ * The sequence number of a candidate node's name, or undefined if `name` is not a candidate
+ * node's (some other recipe's child).
  */
-export function parseLine(children: readonly string[]): LineEntry[] {
-  const line: LineEntry[] = [];
-  for (const name of children) {
-    const at = name.lastIndexOf(sequenceMarker);
-    if (at <= 0) continue;
-    const digits = name.slice(at + sequenceMarker.length);
-    // The C client prints the int32 counter with %010d; past 2^31 - 1 it would go negative.
-    if (!/^-?\d{10,11}$/.test(digits)) continue;
-    line.push({ name, sequence: Number(digits) });
-  }
-  return line.sort((a, b) => a.sequence - b.sequence);
+export function sequenceOf(name: string): number | undefined {
+  const at = name.lastIndexOf(sequenceMarker);
+  if (at <= 0) return undefined;
+  const digits = name.slice(at + sequenceMarker.length);
+  // The server formats the int32 counter with Java's %010d: ten digits, or a minus sign and
+  // nine or ten digits once it wrapped around.
+  return /^(\d{10}|-\d{9,10})$/.test(digits) ? Number(digits) : undefined;
+}
+
+/**
+ * Whether a node with this sequence may stand in line: not once the counter stopped at
+ * 2^31 - 1 or wrapped around, where names no longer order nodes (and candidates that order
+ * by name, such as earlier versions of this package, would disagree with us).
+ */
+export function isUsableSequence(sequence: number): boolean {
+  return sequence >= 0 && sequence < saturatedSequence;
+}
+
+/** The names among `children` that may stand in line, in no particular order. */
+export function candidatesAmong(
+  children: readonly string[],
+): { readonly name: string; readonly sequence: number }[] {
+  return children.flatMap((name) => {
+    const sequence = sequenceOf(name);
+    return sequence !== undefined && isUsableSequence(sequence) ? [{ name, sequence }] : [];
+  });
+}
+
+/**
+ * The line under `parent`: its candidate nodes whose sequence is usable, lowest czxid first.
+ * One `exists` per node, sent together. Children that do not look like candidate nodes, and
+ * nodes deleted meanwhile, are left out.
+ *
+ * @throws BackendError if a czxid is beyond what the client reads exactly (see {@link tokenOf}).
+ */
+export async function readLine(session: LineReader, parent: string): Promise<LineEntry[]> {
+  const read = await Promise.all(
+    candidatesAmong(await session.children(parent)).map(async ({ name, sequence }) => {
+      const path = `${parent}/${name}`;
+      const stat = await session.exists(path);
+      return stat === undefined ? [] : [{ name, sequence, czxid: tokenOf(stat, path) }];
+    }),
+  );
+  return read.flat().sort((a, b) => compareZxids(a.czxid, b.czxid));
+}
+
+/** Orders zxids; the one place that compares them. */
+export function compareZxids(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
@@ -70,11 +129,18 @@ export function decodeCandidate(data: Buffer): CandidateData | undefined {
  * The fencing token of a node: its czxid. The binding hands zxids over as JavaScript numbers,
  * exact below 2^53: a zxid is the leader epoch (high 32 bits) and a counter (low 32 bits), so
  * tokens are exact while the ensemble has had fewer than 2^21 (2,097,152) leader elections.
+ * A client that hands them over as bigints is exact throughout.
  *
  * @throws BackendError past that bound, rather than hand out a token that may repeat.
  */
-export function tokenOf(stat: NativeStat, path: string): bigint {
+export function tokenOf(stat: LineStat, path: string): bigint {
   const czxid = stat.czxid;
+  if (typeof czxid === "bigint") {
+    if (czxid > 0n) return czxid;
+    throw new BackendError(
+      `the czxid of ${JSON.stringify(path)} is ${czxid}; it cannot be a fencing token`,
+    );
+  }
   if (!Number.isSafeInteger(czxid) || czxid <= 0) {
     throw new BackendError(
       `the czxid of ${JSON.stringify(path)} is ${czxid}, beyond 2^53 where the zookeeper binding loses precision; it cannot be a fencing token`,

@@ -13,7 +13,7 @@ import type { NativeClient } from "./binding.js";
 import { CandidateNode } from "./candidate-node.js";
 import { Connection } from "./connection.js";
 import { LeaderWatch } from "./leader-watch.js";
-import { decodeCandidate, type LineEntry, parseLine, tokenOf } from "./line.js";
+import { decodeCandidate, type LineEntry, readLine, tokenOf } from "./line.js";
 import { type NodeGone, NodeWatch } from "./node-watch.js";
 import { retrying } from "./retrying.js";
 import { type Session, SessionEndedError } from "./session.js";
@@ -24,7 +24,7 @@ import { SessionWatch } from "./session-watch.js";
  *
  * @remarks
  * The recipe: each campaign creates `<path>/<election>/<guid>-n_<seq>` (ephemeral,
- * sequential); the lowest sequence leads once it has checked that its node belongs to the
+ * sequential); the lowest czxid leads once it has checked that its node belongs to the
  * current session; every other candidate sets a data watch on its immediate predecessor only
  * and lists the line again when that goes. There is no child watch on the election node, so
  * one departure wakes one candidate.
@@ -146,9 +146,7 @@ export class ZooKeeperDriver implements ElectionDriver {
     term: TermControl,
   ): Promise<void> {
     for (;;) {
-      const line = parseLine(
-        await retrying(session, signal, () => session.children(this.#electionPath)),
-      );
+      const line = await retrying(session, signal, () => readLine(session, this.#electionPath));
       const index = line.findIndex((entry) => entry.name === node.name);
       this.#context.logger.debug({ position: index, of: line.length }, "listed the line");
       if (index === -1) {
@@ -161,8 +159,8 @@ export class ZooKeeperDriver implements ElectionDriver {
       if (index === 0) return this.#stillOurs(session, node, signal);
       await this.#predecessorGone(session, line[index - 1] as LineEntry, signal);
       term.predecessorGone();
-      // No node can join below us (sequence numbers only grow, and the election node cannot
-      // be re-created while it has our child): if the predecessor was the only node below us
+      // No node can join below us (a later create has a greater czxid): if the predecessor
+      // was the only node below us
       // when we listed, its departure makes us the lowest without another read.
       if (index === 1) return this.#stillOurs(session, node, signal);
     }
@@ -201,7 +199,7 @@ export class ZooKeeperDriver implements ElectionDriver {
 
   async participants(signal: AbortSignal): Promise<Participant[]> {
     const session = await this.#connection.acquire(signal, this.#config.sessionTimeoutMs);
-    const line = parseLine(await session.children(this.#electionPath));
+    const line = await readLine(session, this.#electionPath);
     const read = await Promise.all(
       line.map(async (entry) => {
         const path = `${this.#electionPath}/${entry.name}`;
@@ -219,7 +217,7 @@ export class ZooKeeperDriver implements ElectionDriver {
   async leader(signal: AbortSignal): Promise<LeaderInfo | undefined> {
     const session = await this.#connection.acquire(signal, this.#config.sessionTimeoutMs);
     // New nodes only join at the end: the first node that still exists leads.
-    for (const entry of parseLine(await session.children(this.#electionPath))) {
+    for (const entry of await readLine(session, this.#electionPath)) {
       const path = `${this.#electionPath}/${entry.name}`;
       const snapshot = await session.get(path);
       const data = snapshot === undefined ? undefined : decodeCandidate(snapshot.data);
