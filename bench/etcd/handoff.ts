@@ -1,17 +1,20 @@
 // Handoff: from the leader's resign to the waiter's election, on one etcd server, for
 // @elector/etcd, the etcd3 package's own Election, and a raw floor (a delete seen by a watch
 // on a second client). Each round runs all three in turn, so that load from elsewhere on the
-// machine falls on all of them alike.
+// machine falls on all of them alike. Then, on the same server, the anchors of bench/anchors.ts:
+// etcd's Go concurrency.Election and the Go client's floor, each in a process of its own.
 //
 // - settled: the waiter has been in line for 250 ms (etcd's catch-up loop runs every 100 ms);
 // - fresh: the leader resigns as soon as the waiter's key is visible.
 //
 // Run: TSX_TSCONFIG_PATH=tsconfig.test.json pnpm exec tsx bench/etcd/handoff.ts
-// Environment: ROUNDS (default 200), ELECTOR_ETCD_IMAGE.
+// Environment: ROUNDS (default 200), ELECTOR_ETCD_IMAGE; BENCH_SERVERS=local for a local etcd
+// process, BENCH_ETCD_ENDPOINTS for yours (bench/servers.ts).
 import type { Elector, Leadership } from "@elector/core";
 import { createEtcdElector } from "@elector/etcd";
-import { EtcdContainer } from "@elector/testing";
 import { type Campaign, type Election, Etcd3 } from "etcd3";
+import { etcdAnchors } from "../anchors.js";
+import { etcdServer } from "../servers.js";
 import { delay, machine, ms, percentile, table } from "../stats.js";
 
 type Mode = "settled" | "fresh";
@@ -143,8 +146,8 @@ async function rawFloor(endpoints: string[], recheck = false): Promise<Contender
 }
 
 async function main(): Promise<void> {
-  await using etcd = await new EtcdContainer().start();
-  const endpoints = etcd.getClientEndpoints();
+  await using etcd = await etcdServer();
+  const endpoints = [etcd.address];
   const contenders = [
     await rawFloor(endpoints),
     await rawFloor(endpoints, true),
@@ -163,31 +166,48 @@ async function main(): Promise<void> {
     }
   }
   await Promise.all(contenders.map((contender) => contender.close()));
+  const anchors = await etcdAnchors(endpoints, rounds);
+  const goFloor = anchors.get("floor");
 
   const rows: string[][] = [];
   for (const mode of ["settled", "fresh"] as const) {
-    const floor = percentile(samples.get(`${contenders[0]?.name}\u0000${mode}`) ?? [], 50);
-    for (const contender of contenders) {
-      const values = samples.get(`${contender.name}\u0000${mode}`) ?? [];
+    const named = contenders.map((contender) => ({
+      name: contender.name,
+      values: samples.get(`${contender.name}\u0000${mode}`) ?? [],
+    }));
+    for (const anchor of [goFloor, anchors.get(mode)]) {
+      if (anchor !== undefined) named.push({ name: anchor.peer, values: anchor.samples });
+    }
+    const floor = percentile(named[0]?.values ?? [], 50);
+    const goFloorP50 = goFloor === undefined ? Number.NaN : percentile(goFloor.samples, 50);
+    for (const { name, values } of named) {
       const p50 = percentile(values, 50);
       rows.push([
         mode,
-        contender.name,
+        name,
         String(values.length),
         ms(p50),
         ms(percentile(values, 99)),
         ms(Math.max(...values)),
         `${(p50 / floor).toFixed(2)}×`,
+        Number.isNaN(goFloorP50) ? "–" : `${(p50 / goFloorP50).toFixed(2)}×`,
       ]);
     }
   }
-  console.log(
-    `handoff on ${etcd.getClientEndpoint()} (etcd image ${process.env.ELECTOR_ETCD_IMAGE ?? "default"})`,
-  );
+  console.log(`handoff on ${etcd.description}, ${etcd.address}`);
   console.log(machine());
   console.log(
     table(
-      ["waiter", "implementation", "rounds", "p50 ms", "p99 ms", "max ms", "p50 / floor"],
+      [
+        "waiter",
+        "implementation",
+        "rounds",
+        "p50 ms",
+        "p99 ms",
+        "max ms",
+        "p50 / raw floor",
+        "p50 / Go floor",
+      ],
       rows,
     ),
   );

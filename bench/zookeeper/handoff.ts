@@ -9,11 +9,15 @@
 // not yet watched), which can only be the leader's successor in a line of two.
 //
 // Run: TSX_TSCONFIG_PATH=tsconfig.test.json pnpm exec tsx bench/zookeeper/handoff.ts
-// Env: ROUNDS (default 200), CANDIDATES (default "1,50,500"), WARMUP (default 20).
+// Env: ROUNDS (default 200), CANDIDATES (default "1,50,500"), WARMUP (default 20);
+// BENCH_SERVERS=local for a local ZooKeeper process, BENCH_ZOOKEEPER_CONNECT for yours.
+// Curator's LeaderLatch and the Java client's floor (bench/anchors.ts) run on the same server,
+// at the same line lengths, each in a process of its own.
 import { cpus } from "node:os";
 import type { Leadership, Logger } from "@elector/core";
-import { ZooKeeperContainer } from "@elector/testing";
 import { createZooKeeperElector, type ZooKeeperElector } from "@elector/zookeeper";
+import { zookeeperAnchors } from "../anchors.js";
+import { zookeeperServer } from "../servers.js";
 import { printTable, type Row, summarize } from "../stats.js";
 import { ephemeral, ephemeralSequential, RawSession } from "./raw-session.js";
 
@@ -299,10 +303,9 @@ console.log(
   `elector ZooKeeper handoff benchmark, ${started.toISOString()}, node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}`,
 );
 console.log(`rounds ${rounds} (after ${warmup} warm-up), session timeout ${sessionTimeoutMs} ms`);
-await using zookeeper = await new ZooKeeperContainer()
-  .withEnvironment({ ZOO_MAX_CLIENT_CNXNS: "0" })
-  .start();
-const connect = zookeeper.getConnectionString();
+await using zookeeper = await zookeeperServer();
+const connect = zookeeper.address;
+console.log(`on ${zookeeper.description}, ${connect}`);
 const floor = await Floor.open(connect);
 const rows: Row[] = [];
 const allFloor: number[] = [];
@@ -321,6 +324,22 @@ try {
   for (const size of sizes) {
     add("elector, settled waiters", size, await oursSettled(connect, floor, size));
     add("naive: every candidate watches the children", size, await naive(connect, floor, size));
+    const anchors = await zookeeperAnchors(
+      connect,
+      rounds,
+      size,
+      size === 1 ? ["settled", "fresh"] : ["settled"],
+    );
+    for (const [mode, anchor] of anchors) {
+      rows.push(
+        summarize(
+          mode === "floor" ? anchor.peer : `${anchor.peer}, ${mode} waiter`,
+          size,
+          anchor.samples,
+        ),
+      );
+    }
+    console.log(`Curator and the Java floor, ${size}: done`);
   }
 } finally {
   floor.close();
