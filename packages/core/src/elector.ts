@@ -61,12 +61,19 @@ export interface Leadership extends AsyncDisposable {
   /**
    * Aborted when the term ends, before any successor can be elected. Its `reason` is a
    * `LeadershipLostError` whose `code` says why. Pass it to all work done as leader.
+   *
+   * Reading `aborted` or `reason`, or calling `throwIfAborted()`, first checks the local
+   * deadline, as {@link isActive} does: after a long pause the first read already says
+   * aborted. An `abort` listener runs only when the deadline timer does, after a pause possibly
+   * after other callbacks: stop work with it, but check `aborted` (or `isActive()`, which also
+   * counts a suspended connection) right before each side effect.
    */
   readonly signal: AbortSignal;
   /**
    * Whether this candidate may act as leader now: false once the term ended, while the
    * connection is suspended, and past the local deadline even if no timer has run yet (after
-   * a long pause of the process, say). Check it right before each side effect.
+   * a long pause of the process, say), by the monotonic or the wall clock (a system suspend
+   * stops the former). Check it right before each side effect.
    */
   isActive(): boolean;
   /**
