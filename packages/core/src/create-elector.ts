@@ -1,17 +1,15 @@
+import { describeConfig, resolveConfig, resolveElectorOptions } from "./config/resolve.js";
+import type {
+  ElectorConfig,
+  ElectorOptions,
+  ResolvedConfig,
+  ResolvedEtcdConfig,
+  ResolvedZooKeeperConfig,
+} from "./config/types.js";
 import type { Elector } from "./elector.js";
 import { BackendNotInstalledError, InvalidOptionError } from "./errors.js";
 import { type Logger, silentLogger } from "./logger.js";
 import { MemoryElector } from "./memory/memory-elector.js";
-import {
-  describeConfig,
-  type ElectorConfig,
-  type ElectorOptions,
-  type ResolvedConfig,
-  type ResolvedEtcdConfig,
-  type ResolvedZooKeeperConfig,
-  resolveConfig,
-  resolveElectorOptions,
-} from "./options.js";
 
 /** The options a backend package receives: validated, with the logger bound. */
 export interface BackendElectorOptions {

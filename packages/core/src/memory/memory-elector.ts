@@ -1,3 +1,5 @@
+import { resolveConfig, resolveElectorOptions } from "../config/resolve.js";
+import type { ElectorOptions, MemoryConfig, ResolvedMemoryConfig } from "../config/types.js";
 import { DrivenElector } from "../driven-elector.js";
 import {
   type CampaignRequest,
@@ -9,13 +11,6 @@ import {
 } from "../driver.js";
 import type { LeaderInfo, Participant } from "../elector.js";
 import { type Logger, silentLogger } from "../logger.js";
-import {
-  type ElectorOptions,
-  type MemoryConfig,
-  type ResolvedMemoryConfig,
-  resolveConfig,
-  resolveElectorOptions,
-} from "../options.js";
 import {
   type MemoryCandidate,
   type MemoryDeletion,
