@@ -32,7 +32,7 @@ describe("resolveConfig", () => {
     ).toThrow("ttlSeconds must be an integer number of seconds from 2 to 3600, got 0.5");
     expect(() => resolveConfig("etcd://h?ttl=1")).toThrow(/ttlSeconds .* got 1$/);
     expect(() => resolveConfig({ backend: "memory", ttlMs: 100, safetyMarginMs: 60 })).toThrow(
-      "safetyMarginMs must be an integer number of milliseconds from 0 to 50, got 60",
+      "safetyMarginMs must be an integer number of milliseconds from 1 to 50, got 60",
     );
     expect(() => resolveConfig({ backend: "zookeeper", servers: ["z:99999"] })).toThrow(
       /servers\[0\]/,
@@ -48,6 +48,29 @@ describe("resolveConfig", () => {
       resolveConfig({ backend: "etcd", endpoints: ["https://root:s3cret@h:2379"], tls: true }),
     ).toThrow(/^endpoints\[0\] must be .*got "\[redacted\]"$/);
     expect(() => resolveConfig({ backend: "consul" } as never)).toThrow(/^backend .*"consul"/);
+  });
+
+  it("refuses a safety margin below the floor that covers clock rates and check-to-act gaps", () => {
+    // 100 ms, or 1% of the TTL when that is more, on the backends with a server of their own.
+    expect(() =>
+      resolveConfig({ backend: "etcd", endpoints: ["h:2379"], safetyMarginMs: 0 }),
+    ).toThrow("safetyMarginMs must be an integer number of milliseconds from 100 to 5000, got 0");
+    expect(() => resolveConfig("etcd://h:2379?ttl=3600&safetyMarginMs=35999")).toThrow(
+      /^safetyMarginMs .* from 36000 to 1800000, got 35999$/,
+    );
+    expect(resolveConfig("etcd://h:2379?safetyMarginMs=100")).toMatchObject({
+      safetyMarginMs: 100,
+    });
+    expect(() =>
+      resolveConfig({ backend: "zookeeper", servers: ["z"], safetyMarginMs: 99 }),
+    ).toThrow(/^safetyMarginMs .* from 100 to 5000, got 99$/);
+    // In-process: one clock, so only 1% of the TTL, at least 1 ms.
+    expect(() => resolveConfig({ backend: "memory", safetyMarginMs: 0 })).toThrow(
+      /^safetyMarginMs .* from 100 to 5000, got 0$/,
+    );
+    expect(resolveConfig({ backend: "memory", ttlMs: 20, safetyMarginMs: 1 })).toMatchObject({
+      safetyMarginMs: 1,
+    });
   });
 
   it("keeps credentials out of what it logs", () => {

@@ -14,7 +14,21 @@ import type {
   ZooKeeperConfig,
 } from "./types.js";
 import { parseElectorUrl } from "./url.js";
-import { hasControlCharacter, hasDotSegment, hostPort, integer, margin } from "./validate.js";
+import {
+  hasControlCharacter,
+  hasDotSegment,
+  hostPort,
+  integer,
+  margin,
+  marginFloor,
+} from "./validate.js";
+
+/**
+ * The least safety margin on a backend with a server of its own, in milliseconds: the time
+ * from a check to the start of the side effect it guards on a loaded machine. 1% of the TTL
+ * is added when more, for a server clock that runs fast (see docs/safety.md).
+ */
+const networkMarginFloorMs = 100;
 
 /**
  * Validates a configuration, given as a URL or an object, and applies its defaults.
@@ -48,7 +62,13 @@ function resolveMemory(config: MemoryConfig): ResolvedMemoryConfig {
     throw new InvalidOptionError("name", name, "a non-empty string of at most 200 characters");
   }
   const ttlMs = integer("ttlMs", config.ttlMs ?? 10_000, 20, 3_600_000, "milliseconds");
-  const safetyMarginMs = margin(config.safetyMarginMs, ttlMs, Math.floor(ttlMs / 10));
+  // One process, one clock: no clock-rate gap, so only the proportional part of the floor.
+  const safetyMarginMs = margin(
+    config.safetyMarginMs,
+    ttlMs,
+    Math.floor(ttlMs / 10),
+    marginFloor(ttlMs, 1),
+  );
   return Object.freeze({ backend: "memory", name, ttlMs, safetyMarginMs });
 }
 
@@ -99,6 +119,7 @@ function resolveEtcd(config: EtcdConfig): ResolvedEtcdConfig {
     config.safetyMarginMs,
     ttlSeconds * 1000,
     Math.max(500, ttlSeconds * 100),
+    marginFloor(ttlSeconds * 1000, networkMarginFloorMs),
   );
   const auth = config.auth;
   if (
@@ -160,6 +181,7 @@ function resolveZooKeeper(config: ZooKeeperConfig): ResolvedZooKeeperConfig {
     config.safetyMarginMs,
     sessionTimeoutMs,
     Math.max(500, Math.floor(sessionTimeoutMs / 10)),
+    marginFloor(sessionTimeoutMs, networkMarginFloorMs),
   );
   return Object.freeze({
     backend: "zookeeper",

@@ -19,7 +19,8 @@ export interface MemoryConfig {
    */
   readonly ttlMs?: number;
   /**
-   * How much earlier than the TTL a leader steps down, in milliseconds, at most half the TTL.
+   * How much earlier than the TTL a leader steps down, in milliseconds: at least 1% of the TTL
+   * (and 1 ms), at most half of it.
    * @defaultValue a tenth of the TTL
    */
   readonly safetyMarginMs?: number;
@@ -58,7 +59,8 @@ export interface EtcdConfig {
    */
   readonly ttlSeconds?: number;
   /**
-   * How much earlier than the TTL a leader steps down, in milliseconds, at most half the TTL.
+   * How much earlier than the TTL a leader steps down, in milliseconds: at least 100 and 1% of
+   * the TTL, at most half of it. See docs/safety.md for what the margin covers.
    * @defaultValue the larger of 500 and a tenth of the TTL
    */
   readonly safetyMarginMs?: number;
@@ -105,7 +107,8 @@ export interface ZooKeeperConfig {
    */
   readonly sessionTimeoutMs?: number;
   /**
-   * How much earlier than the session timeout a leader steps down, in milliseconds.
+   * How much earlier than the session timeout a leader steps down, in milliseconds: at least
+   * 100 and 1% of the timeout, at most half of it.
    * @defaultValue the larger of 500 and a tenth of the timeout
    */
   readonly safetyMarginMs?: number;

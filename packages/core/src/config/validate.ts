@@ -29,9 +29,24 @@ export function integer(
   return value;
 }
 
-export function margin(value: unknown, ttlMs: number, fallback: number): number {
+/**
+ * The least safety margin, in milliseconds, for a TTL of `ttlMs`: 1% of the TTL, and at least
+ * `absoluteMs`. See docs/safety.md ("The safety margin") for why these figures.
+ */
+export function marginFloor(ttlMs: number, absoluteMs: number): number {
+  return Math.max(absoluteMs, Math.ceil(ttlMs / 100));
+}
+
+/** A safety margin from the floor to half the TTL; `fallback` when none is given. */
+export function margin(value: unknown, ttlMs: number, fallback: number, floor: number): number {
   const max = Math.floor(ttlMs / 2);
-  return integer("safetyMarginMs", value ?? Math.min(fallback, max), 0, max, "milliseconds");
+  return integer(
+    "safetyMarginMs",
+    value ?? Math.max(floor, Math.min(fallback, max)),
+    floor,
+    max,
+    "milliseconds",
+  );
 }
 
 export function hasControlCharacter(text: string): boolean {
