@@ -24,7 +24,8 @@ export interface CampaignOptions {
    */
   readonly signal?: AbortSignal;
   /**
-   * What this candidate advertises while it leads, for example its address.
+   * What this candidate advertises while it leads, for example its address: well-formed
+   * Unicode, at most `maxValueBytes` (256 KiB) of UTF-8.
    *
    * @defaultValue the elector's `id`
    */
@@ -84,6 +85,8 @@ export interface Leadership extends AsyncDisposable {
   /**
    * Advertises a new value without giving up leadership.
    *
+   * @throws InvalidOptionError if `value` is not a well-formed string of at most
+   * `maxValueBytes` of UTF-8.
    * @throws LeadershipLostError if the term has ended.
    */
   proclaim(value: string, options?: ReadOptions): Promise<void>;
@@ -130,6 +133,9 @@ export interface Elector extends AsyncDisposable {
    * Joins the line and resolves once this candidate leads. Never resolves after the campaign
    * failed, was aborted, or the elector was closed.
    *
+   * @throws InvalidOptionError if an option is wrong (an unknown key, a `value` that is not a
+   * well-formed string of at most `maxValueBytes` of UTF-8, a `signal` that is not an
+   * AbortSignal), before anything starts.
    * @throws CampaignInProgressError if this elector is already campaigning or leading.
    * @throws ElectorClosedError if the elector is or becomes closed.
    */

@@ -12,6 +12,7 @@ export type {
   ZooKeeperConfig,
 } from "./config/types.js";
 export { parseElectorUrl, redactUrl } from "./config/url.js";
+export { maxValueBytes } from "./config/validate.js";
 export { createElector } from "./create-elector.js";
 export type {
   CampaignOptions,

@@ -1,4 +1,5 @@
 import { type Clocks, DeadlineClock, systemClocks } from "./clocks.js";
+import { abortSignal, advertisedValue, optionsObject } from "./config/validate.js";
 import { type ElectedTerm, now, type TermControl } from "./driver.js";
 import type { Leadership, ReadOptions } from "./elector.js";
 import { LeadershipLostError, type LossReason } from "./errors.js";
@@ -65,6 +66,11 @@ function checkOnRead(signal: AbortSignal, check: () => void): void {
   });
 }
 
+function checkReadOptions(operation: string, options: ReadOptions): void {
+  optionsObject("options", options, { signal: true }, `${operation}'s options`);
+  abortSignal("signal", options.signal);
+}
+
 /**
  * One campaign and, if it is won, one term of leadership. It is the {@link TermControl} the
  * driver reports to, and the {@link Leadership} the app holds. It owns the deadline timer, and
@@ -125,6 +131,8 @@ export class Term implements Leadership, TermControl {
   }
 
   async proclaim(value: string, options: ReadOptions = {}): Promise<void> {
+    advertisedValue(value);
+    checkReadOptions("proclaim()", options);
     const elected = this.#activeOrThrow();
     const link = linkSignals(this.#controller.signal, options.signal);
     try {
@@ -137,6 +145,7 @@ export class Term implements Leadership, TermControl {
   }
 
   async resign(options: ReadOptions = {}): Promise<void> {
+    checkReadOptions("resign()", options);
     const reason = this.#ended() ? this.#reason().code : undefined;
     // Lost for another reason: the elector already deletes the key, and reports a failure.
     if (reason !== undefined && reason !== "resigned") return;

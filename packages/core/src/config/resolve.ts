@@ -1,17 +1,22 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { InvalidOptionError } from "../errors.js";
-import type {
-  ElectorConfig,
-  ElectorOptions,
-  EtcdConfig,
-  MemoryConfig,
-  ResolvedConfig,
-  ResolvedElectorOptions,
-  ResolvedEtcdConfig,
-  ResolvedMemoryConfig,
-  ResolvedZooKeeperConfig,
-  ZooKeeperConfig,
+import {
+  type ElectorConfig,
+  type ElectorOptions,
+  type EtcdConfig,
+  electorOptionKeys,
+  etcdConfigKeys,
+  etcdTlsKeys,
+  type MemoryConfig,
+  memoryConfigKeys,
+  type ResolvedConfig,
+  type ResolvedElectorOptions,
+  type ResolvedEtcdConfig,
+  type ResolvedMemoryConfig,
+  type ResolvedZooKeeperConfig,
+  type ZooKeeperConfig,
+  zooKeeperConfigKeys,
 } from "./types.js";
 import { parseElectorUrl } from "./url.js";
 import {
@@ -19,8 +24,10 @@ import {
   hasDotSegment,
   hostPort,
   integer,
+  isWellFormed,
   margin,
   marginFloor,
+  rejectUnknownKeys,
 } from "./validate.js";
 
 /**
@@ -57,9 +64,14 @@ export function resolveConfig(target: string | ElectorConfig): ResolvedConfig {
 }
 
 function resolveMemory(config: MemoryConfig): ResolvedMemoryConfig {
+  rejectUnknownKeys(config, memoryConfigKeys, "the memory backend's options");
   const name = config.name ?? "default";
-  if (typeof name !== "string" || name.length === 0 || name.length > 200) {
-    throw new InvalidOptionError("name", name, "a non-empty string of at most 200 characters");
+  if (typeof name !== "string" || name.length === 0 || name.length > 200 || !isWellFormed(name)) {
+    throw new InvalidOptionError(
+      "name",
+      name,
+      "a non-empty string of well-formed Unicode, at most 200 characters",
+    );
   }
   const ttlMs = integer("ttlMs", config.ttlMs ?? 10_000, 20, 3_600_000, "milliseconds");
   // One process, one clock: no clock-rate gap, so only the proportional part of the floor.
@@ -73,8 +85,13 @@ function resolveMemory(config: MemoryConfig): ResolvedMemoryConfig {
 }
 
 function resolveEtcd(config: EtcdConfig): ResolvedEtcdConfig {
+  rejectUnknownKeys(config, etcdConfigKeys, "the etcd backend's options");
   const tls = config.tls === true ? {} : config.tls === false ? undefined : config.tls;
   if (tls !== undefined) {
+    if (typeof tls !== "object" || tls === null || Array.isArray(tls)) {
+      throw new InvalidOptionError("tls", tls, "true, false, or { caFile, certFile, keyFile }");
+    }
+    rejectUnknownKeys(tls, etcdTlsKeys, "the etcd backend's TLS options");
     for (const key of ["caFile", "certFile", "keyFile"] as const) {
       const value = tls[key];
       if (value !== undefined && (typeof value !== "string" || value === "")) {
@@ -107,11 +124,16 @@ function resolveEtcd(config: EtcdConfig): ResolvedEtcdConfig {
     );
   }
   const prefix = config.prefix ?? "";
-  if (typeof prefix !== "string" || prefix.endsWith("/") || hasControlCharacter(prefix)) {
+  if (
+    typeof prefix !== "string" ||
+    prefix.endsWith("/") ||
+    hasControlCharacter(prefix) ||
+    !isWellFormed(prefix)
+  ) {
     throw new InvalidOptionError(
       "prefix",
       prefix,
-      "a key prefix without a trailing / or control characters",
+      "a key prefix of well-formed Unicode without a trailing / or control characters",
     );
   }
   const ttlSeconds = integer("ttlSeconds", config.ttlSeconds ?? 10, 2, 3600, "seconds");
@@ -156,6 +178,7 @@ function resolveEtcd(config: EtcdConfig): ResolvedEtcdConfig {
 }
 
 function resolveZooKeeper(config: ZooKeeperConfig): ResolvedZooKeeperConfig {
+  rejectUnknownKeys(config, zooKeeperConfigKeys, "the ZooKeeper backend's options");
   if (!Array.isArray(config.servers) || config.servers.length === 0) {
     throw new InvalidOptionError("servers", config.servers, "at least one host:port");
   }
@@ -163,7 +186,12 @@ function resolveZooKeeper(config: ZooKeeperConfig): ResolvedZooKeeperConfig {
     hostPort(`servers[${index}]`, server, 2181),
   );
   const path = config.path ?? "/elector";
-  if (typeof path !== "string" || !/^(\/[^/\0]+)+$/.test(path) || hasDotSegment(path)) {
+  if (
+    typeof path !== "string" ||
+    !/^(\/[^/\0]+)+$/.test(path) ||
+    hasDotSegment(path) ||
+    !isWellFormed(path)
+  ) {
     throw new InvalidOptionError(
       "path",
       path,
@@ -201,6 +229,7 @@ export function resolveElectorOptions(options: ElectorOptions): ResolvedElectorO
   if (typeof options !== "object" || options === null) {
     throw new InvalidOptionError("options", options, "an object with at least { election }");
   }
+  rejectUnknownKeys(options, electorOptionKeys, "the elector's options");
   const { election } = options;
   if (
     typeof election !== "string" ||
@@ -215,11 +244,17 @@ export function resolveElectorOptions(options: ElectorOptions): ResolvedElectorO
     );
   }
   const id = options.id ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
-  if (typeof id !== "string" || id.length === 0 || id.length > 200 || hasControlCharacter(id)) {
+  if (
+    typeof id !== "string" ||
+    id.length === 0 ||
+    id.length > 200 ||
+    hasControlCharacter(id) ||
+    !isWellFormed(id)
+  ) {
     throw new InvalidOptionError(
       "id",
       id,
-      "a non-empty string of at most 200 printable characters",
+      "a non-empty string of at most 200 printable characters of well-formed Unicode",
     );
   }
   const logger = options.logger;

@@ -164,3 +164,50 @@ export interface ResolvedElectorOptions {
   readonly id: string;
   readonly logger: Logger | undefined;
 }
+
+// The keys each options object may have. `satisfies` makes the compiler refuse a list that
+// misses a key of its type; an object key outside the list is refused at run time.
+
+/** Every key of {@link MemoryConfig}. */
+export const memoryConfigKeys = Object.freeze({
+  backend: true,
+  name: true,
+  ttlMs: true,
+  safetyMarginMs: true,
+} as const satisfies Record<keyof MemoryConfig, true>);
+
+/** Every key of {@link EtcdConfig}. */
+export const etcdConfigKeys = Object.freeze({
+  backend: true,
+  endpoints: true,
+  prefix: true,
+  ttlSeconds: true,
+  safetyMarginMs: true,
+  tls: true,
+  auth: true,
+  client: true,
+  requestTimeoutMs: true,
+} as const satisfies Record<keyof EtcdConfig, true>);
+
+/** Every key of {@link EtcdTlsConfig}. */
+export const etcdTlsKeys = Object.freeze({
+  caFile: true,
+  certFile: true,
+  keyFile: true,
+} as const satisfies Record<keyof EtcdTlsConfig, true>);
+
+/** Every key of {@link ZooKeeperConfig}. */
+export const zooKeeperConfigKeys = Object.freeze({
+  backend: true,
+  servers: true,
+  path: true,
+  sessionTimeoutMs: true,
+  safetyMarginMs: true,
+} as const satisfies Record<keyof ZooKeeperConfig, true>);
+
+/** Every key of {@link ElectorOptions}. */
+export const electorOptionKeys = Object.freeze({
+  election: true,
+  id: true,
+  logger: true,
+} as const satisfies Record<keyof ElectorOptions, true>);

@@ -10,6 +10,7 @@ import {
   now,
 } from "../driver.js";
 import type { LeaderInfo, Participant } from "../elector.js";
+import { InvalidOptionError } from "../errors.js";
 import { type Logger, silentLogger } from "../logger.js";
 import {
   type MemoryCandidate,
@@ -209,8 +210,14 @@ class MemoryRenewals {
 export function createMemoryElector(
   options: ElectorOptions & Omit<MemoryConfig, "backend">,
 ): MemoryElector {
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidOptionError("options", options, "an object with at least { election }");
+  }
   const { election, id, logger, ...memory } = options;
-  const config = resolveConfig({ backend: "memory", ...memory }) as ResolvedMemoryConfig;
+  if ("backend" in memory) {
+    throw new InvalidOptionError("backend", memory.backend, "left out: this is the memory backend");
+  }
+  const config = resolveConfig({ ...memory, backend: "memory" }) as ResolvedMemoryConfig;
   const resolved = resolveElectorOptions({
     election,
     ...(id === undefined ? {} : { id }),
