@@ -1,6 +1,12 @@
 // The entry point for backend packages (`@elector/core/backend`): what a driver implements
 // and the parts of core it builds on. Apps import `@elector/core` instead.
 
+export {
+  type BackendElectorOptions,
+  type BoundElector,
+  type ResolvedConfigOf,
+  resolveAndBind,
+} from "./bind-elector.js";
 export { describeConfig } from "./config/resolve.js";
 export type {
   ResolvedConfig,
@@ -8,7 +14,7 @@ export type {
   ResolvedMemoryConfig,
   ResolvedZooKeeperConfig,
 } from "./config/types.js";
-export type { BackendElectorOptions, BackendModule } from "./create-elector.js";
+export type { BackendModule } from "./create-elector.js";
 export { DrivenElector, type DrivenElectorOptions } from "./driven-elector.js";
 export {
   type CampaignRequest,

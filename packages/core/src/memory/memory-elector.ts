@@ -1,4 +1,4 @@
-import { resolveConfig, resolveElectorOptions } from "../config/resolve.js";
+import { resolveAndBind } from "../bind-elector.js";
 import type { ElectorOptions, MemoryConfig, ResolvedMemoryConfig } from "../config/types.js";
 import { DrivenElector } from "../driven-elector.js";
 import {
@@ -11,7 +11,7 @@ import {
 } from "../driver.js";
 import type { LeaderInfo, Participant } from "../elector.js";
 import { InvalidOptionError } from "../errors.js";
-import { type Logger, silentLogger } from "../logger.js";
+import type { Logger } from "../logger.js";
 import {
   type MemoryCandidate,
   type MemoryDeletion,
@@ -217,19 +217,13 @@ export function createMemoryElector(
   if ("backend" in memory) {
     throw new InvalidOptionError("backend", memory.backend, "left out: this is the memory backend");
   }
-  const config = resolveConfig({ ...memory, backend: "memory" }) as ResolvedMemoryConfig;
-  const resolved = resolveElectorOptions({
-    election,
-    ...(id === undefined ? {} : { id }),
-    ...(logger === undefined ? {} : { logger }),
-  });
-  return new MemoryElector(config, {
-    election: resolved.election,
-    id: resolved.id,
-    logger: (resolved.logger ?? silentLogger).child({
-      election: resolved.election,
-      id: resolved.id,
-      backend: "memory",
-    }),
-  });
+  const bound = resolveAndBind(
+    { ...memory, backend: "memory" },
+    {
+      election,
+      ...(id === undefined ? {} : { id }),
+      ...(logger === undefined ? {} : { logger }),
+    },
+  );
+  return new MemoryElector(bound.config, bound.options);
 }
