@@ -179,6 +179,7 @@ class MemoryRenewals {
     enabled: () => boolean,
     on: { renewed(sentAt: number): void; expired(): void },
   ) {
+    // Keeps the process alive: a held candidacy depends on it alone, as on a socket elsewhere.
     this.#timer = setInterval(
       () => {
         if (!enabled()) return;
