@@ -153,6 +153,21 @@ describe("a term's deadline on two clocks", () => {
     expect(term.isActive()).toBe(false);
   });
 
+  it("does not add up the small steps that correct a synchronised wall clock over a long term", () => {
+    const clocks = new ManualClocks();
+    const term = wonTerm(clocks, 1_000);
+    // 100 renewals, with the wall clock stepped 100 ms forward before each: 10 s in all.
+    for (let renewal = 0; renewal < 100; renewal++) {
+      clocks.advance(300);
+      clocks.wallMs += 100;
+      term.extendDeadline(clocks.mono + 1_000);
+    }
+    expect(term.isActive()).toBe(true);
+    // A step larger than what is left before the deadline still ends the term.
+    clocks.wallMs += 1_000;
+    expect(term.isActive()).toBe(false);
+  });
+
   it("refuses a campaign won after the wall clock passed its deadline", () => {
     const clocks = new ManualClocks();
     const term = new Term("e", "me", observer, clocks);

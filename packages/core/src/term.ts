@@ -162,6 +162,7 @@ export class Term implements Leadership, TermControl {
 
   extendDeadline(at: number): void {
     if (this.#ended() || at <= this.#deadline) return;
+    this.#clock.mark();
     // A renewal acknowledged after the deadline is too late: the term ends whatever it says.
     if (this.#elected !== undefined && this.#passedDeadline()) return;
     this.#deadline = at;
