@@ -1,6 +1,20 @@
 // The entry point for backend packages (`@elector/core/backend`): what a driver implements
 // and the parts of core it builds on. Apps import `@elector/core` instead.
-export type { BackendElectorOptions, BackendModule } from "./create-elector.js";
+
+export {
+  type BackendElectorOptions,
+  type BoundElector,
+  type ResolvedConfigOf,
+  resolveAndBind,
+} from "./bind-elector.js";
+export { describeConfig } from "./config/resolve.js";
+export type {
+  ResolvedConfig,
+  ResolvedEtcdConfig,
+  ResolvedMemoryConfig,
+  ResolvedZooKeeperConfig,
+} from "./config/types.js";
+export type { BackendModule } from "./create-elector.js";
 export { DrivenElector, type DrivenElectorOptions } from "./driven-elector.js";
 export {
   type CampaignRequest,
@@ -11,11 +25,4 @@ export {
   now,
   type TermControl,
 } from "./driver.js";
-export {
-  describeConfig,
-  type ResolvedConfig,
-  type ResolvedEtcdConfig,
-  type ResolvedMemoryConfig,
-  type ResolvedZooKeeperConfig,
-} from "./options.js";
 export { delay, type LinkedSignal, linkSignals, raceSignal } from "./signals.js";

@@ -1,27 +1,14 @@
+import { type BackendElectorOptions, resolveAndBind } from "./bind-elector.js";
+import type {
+  ElectorConfig,
+  ElectorOptions,
+  ResolvedConfig,
+  ResolvedEtcdConfig,
+  ResolvedZooKeeperConfig,
+} from "./config/types.js";
 import type { Elector } from "./elector.js";
 import { BackendNotInstalledError, InvalidOptionError } from "./errors.js";
-import { type Logger, silentLogger } from "./logger.js";
 import { MemoryElector } from "./memory/memory-elector.js";
-import {
-  describeConfig,
-  type ElectorConfig,
-  type ElectorOptions,
-  type ResolvedConfig,
-  type ResolvedEtcdConfig,
-  type ResolvedZooKeeperConfig,
-  resolveConfig,
-  resolveElectorOptions,
-} from "./options.js";
-
-/** The options a backend package receives: validated, with the logger bound. */
-export interface BackendElectorOptions {
-  /** The election's name, validated. */
-  readonly election: string;
-  /** The candidate's id, validated or generated. */
-  readonly id: string;
-  /** Already bound to `{ election, id, backend }`. */
-  readonly logger: Logger;
-}
 
 /**
  * What a backend package exports for {@link createElector} to load it by name.
@@ -55,15 +42,7 @@ export async function createElector(
   target: string | ElectorConfig,
   options: ElectorOptions,
 ): Promise<Elector> {
-  const config = resolveConfig(target);
-  const resolved = resolveElectorOptions(options);
-  const logger = (resolved.logger ?? silentLogger).child({
-    election: resolved.election,
-    id: resolved.id,
-    backend: config.backend,
-  });
-  logger.debug({ config: describeConfig(config) }, "creating elector");
-  const backendOptions = { election: resolved.election, id: resolved.id, logger };
+  const { config, options: backendOptions } = resolveAndBind(target, options);
   switch (config.backend) {
     case "memory":
       return new MemoryElector(config, backendOptions);

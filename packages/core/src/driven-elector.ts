@@ -1,3 +1,4 @@
+import { abortSignal, advertisedValue, optionsObject } from "./config/validate.js";
 import type { DriverContext, ElectionDriver } from "./driver.js";
 import type {
   CampaignOptions,
@@ -24,6 +25,15 @@ export interface DrivenElectorOptions {
   /** Already bound to `{ election, id, backend }`. */
   readonly logger: Logger;
 }
+
+const campaignOptionKeys = Object.freeze({
+  signal: true,
+  value: true,
+} as const satisfies Record<keyof CampaignOptions, true>);
+
+const readOptionKeys = Object.freeze({
+  signal: true,
+} as const satisfies Record<keyof ReadOptions, true>);
 
 /**
  * The one {@link Elector} implementation: it wraps a backend's {@link ElectionDriver} and keeps
@@ -75,6 +85,10 @@ export class DrivenElector implements Elector {
   }
 
   async #campaign(options: CampaignOptions): Promise<Leadership> {
+    // Bad input is refused before anything starts: no term, no key, no event.
+    optionsObject("options", options, campaignOptionKeys, "campaign()'s options");
+    abortSignal("signal", options.signal);
+    const value = advertisedValue(options.value ?? this.id);
     if (this.closed) throw new ElectorClosedError("campaign()");
     options.signal?.throwIfAborted();
     const previous = this.#term;
@@ -91,7 +105,7 @@ export class DrivenElector implements Elector {
       if (previous?.won) await raceSignal(previous.release(), withdraw.signal).catch(() => {});
       withdraw.signal.throwIfAborted();
       const campaigning = this.#driver.campaign({
-        value: options.value ?? this.id,
+        value,
         signal: driverSignal.signal,
         term,
       });
@@ -140,6 +154,8 @@ export class DrivenElector implements Elector {
   }
 
   observe(options: ObserveOptions = {}): AsyncIterableIterator<LeaderInfo | undefined> {
+    optionsObject("options", options, readOptionKeys, "observe()'s options");
+    abortSignal("signal", options.signal);
     const stop = new AbortController();
     const link = linkSignals(options.signal, this.#closing.signal, stop.signal);
     const feed = new LeaderFeed(link.signal, () => {
@@ -270,6 +286,8 @@ export class DrivenElector implements Elector {
     options: ReadOptions,
     read: (signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
+    optionsObject("options", options, readOptionKeys, `${operation}'s options`);
+    abortSignal("signal", options.signal);
     if (this.closed) throw new ElectorClosedError(operation);
     options.signal?.throwIfAborted();
     const link = linkSignals(options.signal, this.#closing.signal);

@@ -15,7 +15,9 @@ export interface TermControl {
   /**
    * Moves the local deadline later, never earlier. A driver calls it for each acknowledged
    * renewal with the renewal's *send* time plus the TTL, minus a safety margin, in
-   * `performance.now()` milliseconds. A campaign must have set one before it resolves. It
+   * `performance.now()` milliseconds; core counts the wall clock alongside, so that a suspend
+   * that stopped the monotonic clock still ends the term. A campaign must have set one before
+   * it resolves. It
    * bounds the campaign as well as the term: a campaign whose deadline passes is ended with
    * the deadline's loss (its `signal` aborts), and the driver cleans up and rejects.
    */

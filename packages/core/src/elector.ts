@@ -24,7 +24,8 @@ export interface CampaignOptions {
    */
   readonly signal?: AbortSignal;
   /**
-   * What this candidate advertises while it leads, for example its address.
+   * What this candidate advertises while it leads, for example its address: well-formed
+   * Unicode, at most `maxValueBytes` (256 KiB) of UTF-8.
    *
    * @defaultValue the elector's `id`
    */
@@ -61,12 +62,19 @@ export interface Leadership extends AsyncDisposable {
   /**
    * Aborted when the term ends, before any successor can be elected. Its `reason` is a
    * `LeadershipLostError` whose `code` says why. Pass it to all work done as leader.
+   *
+   * Reading `aborted` or `reason`, or calling `throwIfAborted()`, first checks the local
+   * deadline, as {@link isActive} does: after a long pause the first read already says
+   * aborted. An `abort` listener runs only when the deadline timer does, after a pause possibly
+   * after other callbacks: stop work with it, but check `aborted` (or `isActive()`, which also
+   * counts a suspended connection) right before each side effect.
    */
   readonly signal: AbortSignal;
   /**
    * Whether this candidate may act as leader now: false once the term ended, while the
    * connection is suspended, and past the local deadline even if no timer has run yet (after
-   * a long pause of the process, say). Check it right before each side effect.
+   * a long pause of the process, say), by the monotonic or the wall clock (a system suspend
+   * stops the former). Check it right before each side effect.
    */
   isActive(): boolean;
   /**
@@ -77,6 +85,8 @@ export interface Leadership extends AsyncDisposable {
   /**
    * Advertises a new value without giving up leadership.
    *
+   * @throws InvalidOptionError if `value` is not a well-formed string of at most
+   * `maxValueBytes` of UTF-8.
    * @throws LeadershipLostError if the term has ended.
    */
   proclaim(value: string, options?: ReadOptions): Promise<void>;
@@ -123,6 +133,9 @@ export interface Elector extends AsyncDisposable {
    * Joins the line and resolves once this candidate leads. Never resolves after the campaign
    * failed, was aborted, or the elector was closed.
    *
+   * @throws InvalidOptionError if an option is wrong (an unknown key, a `value` that is not a
+   * well-formed string of at most `maxValueBytes` of UTF-8, a `signal` that is not an
+   * AbortSignal), before anything starts.
    * @throws CampaignInProgressError if this elector is already campaigning or leading.
    * @throws ElectorClosedError if the elector is or becomes closed.
    */

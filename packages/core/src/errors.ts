@@ -199,7 +199,11 @@ export function isAbortError(error: unknown): boolean {
 }
 
 function describeValue(value: unknown): string {
-  if (typeof value === "string") return JSON.stringify(value);
+  if (typeof value === "string") {
+    // A value refused for its size must not make a message as large.
+    if (value.length <= 200) return JSON.stringify(value);
+    return `${JSON.stringify(value.slice(0, 40))}… (${value.length} characters)`;
+  }
   if (typeof value === "bigint") return `${value}n`;
   if (typeof value === "function") return "a function";
   if (Array.isArray(value)) return `an array of ${value.length}`;

@@ -1,3 +1,18 @@
+export { resolveConfig } from "./config/resolve.js";
+export type {
+  ElectorConfig,
+  ElectorOptions,
+  EtcdConfig,
+  EtcdTlsConfig,
+  MemoryConfig,
+  ResolvedConfig,
+  ResolvedEtcdConfig,
+  ResolvedMemoryConfig,
+  ResolvedZooKeeperConfig,
+  ZooKeeperConfig,
+} from "./config/types.js";
+export { parseElectorUrl, redactUrl } from "./config/url.js";
+export { maxValueBytes } from "./config/validate.js";
 export { createElector } from "./create-elector.js";
 export type {
   CampaignOptions,
@@ -38,18 +53,3 @@ export { type HealthReport, LeaderHealth, type LeaderHealthOptions } from "./hea
 export { type BackoffOptions, type LeaderWork, type LeadOptions, lead } from "./lead.js";
 export { type LogFn, type Logger, silentLogger } from "./logger.js";
 export { createMemoryElector, MemoryElector, type MemoryFaults } from "./memory/memory-elector.js";
-export {
-  type ElectorConfig,
-  type ElectorOptions,
-  type EtcdConfig,
-  type EtcdTlsConfig,
-  type MemoryConfig,
-  parseElectorUrl,
-  type ResolvedConfig,
-  type ResolvedEtcdConfig,
-  type ResolvedMemoryConfig,
-  type ResolvedZooKeeperConfig,
-  redactUrl,
-  resolveConfig,
-  type ZooKeeperConfig,
-} from "./options.js";

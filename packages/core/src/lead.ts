@@ -1,4 +1,5 @@
 import pRetry from "p-retry";
+import { abortSignal, advertisedValue, optionsObject } from "./config/validate.js";
 import type { Elector, Leadership } from "./elector.js";
 import {
   InvalidOptionError,
@@ -55,6 +56,8 @@ export type LeaderWork = (leadership: Leadership) => unknown;
  * error is retryable.
  *
  * @returns a promise that resolves once `signal` aborted and the last work settled.
+ * @throws InvalidOptionError before the first campaign when `work` is not a function or an
+ * option is wrong.
  * @throws the campaign's error when it is not retryable (the elector was closed, say), or the
  * work's error when no `onError` is given.
  *
@@ -70,8 +73,17 @@ export async function lead(
   work: LeaderWork,
   options: LeadOptions = {},
 ): Promise<void> {
+  // Bad input is refused before the first campaign.
+  if (typeof work !== "function") {
+    throw new InvalidOptionError("work", work, "a function that does the leader's work");
+  }
+  optionsObject("options", options, leadOptionKeys, "lead()'s options");
+  const stop = abortSignal("signal", options.signal);
+  if (options.value !== undefined) advertisedValue(options.value);
+  if (options.onError !== undefined && typeof options.onError !== "function") {
+    throw new InvalidOptionError("onError", options.onError, "a function, or undefined");
+  }
   const backoff = resolveBackoff(options.backoff ?? {});
-  const stop = options.signal;
   const campaignOptions = {
     ...(stop === undefined ? {} : { signal: stop }),
     ...(options.value === undefined ? {} : { value: options.value }),
@@ -157,7 +169,21 @@ function isStopping(error: unknown, signal: AbortSignal): boolean {
   return error === signal.reason || isAbortError(error) || isLeadershipLostError(error);
 }
 
+const leadOptionKeys = Object.freeze({
+  signal: true,
+  value: true,
+  backoff: true,
+  onError: true,
+} as const satisfies Record<keyof LeadOptions, true>);
+
+const backoffKeys = Object.freeze({
+  minDelayMs: true,
+  maxDelayMs: true,
+  factor: true,
+} as const satisfies Record<keyof BackoffOptions, true>);
+
 function resolveBackoff(backoff: BackoffOptions): Required<BackoffOptions> {
+  optionsObject("backoff", backoff, backoffKeys, "the backoff options");
   const minDelayMs = backoff.minDelayMs ?? 100;
   const maxDelayMs = backoff.maxDelayMs ?? 10_000;
   const factor = backoff.factor ?? 2;

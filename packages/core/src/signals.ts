@@ -68,6 +68,7 @@ export function delay(ms: number, signal: AbortSignal | undefined): Promise<void
       clearTimeout(timer);
       reject(signal?.reason);
     };
+    // Keeps the process alive: whoever awaits this delay depends on it alone.
     const timer = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
       resolve();

@@ -1,3 +1,5 @@
+import { type Clocks, DeadlineClock, systemClocks } from "./clocks.js";
+import { abortSignal, advertisedValue, optionsObject } from "./config/validate.js";
 import { type ElectedTerm, now, type TermControl } from "./driver.js";
 import type { Leadership, ReadOptions } from "./elector.js";
 import { LeadershipLostError, type LossReason } from "./errors.js";
@@ -26,15 +28,68 @@ export interface TermTimings {
 /** What a passed deadline says unless the driver names it otherwise. */
 const noRenewalInTime = "no renewal was acknowledged before the local deadline";
 
+const abortedOf = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted")?.get;
+const reasonOf = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "reason")?.get;
+const throwIfAborted = AbortSignal.prototype.throwIfAborted;
+
+/** Whether `signal` aborted, without running the check that a term puts on `aborted`. */
+function rawAborted(signal: AbortSignal): boolean {
+  return abortedOf === undefined ? signal.aborted : (abortedOf.call(signal) as boolean);
+}
+
+/**
+ * Makes `check` run before each read of `signal.aborted` and `signal.reason` and each call of
+ * `signal.throwIfAborted()`. The deadline timer, like every callback, runs only when the event
+ * loop gets to it: after a pause, socket callbacks that may already see a successor run first.
+ * A read runs the check itself, so the signal is as current as `isActive()`. Node's own APIs
+ * that take a signal (`fetch`, `timers/promises`, `AbortSignal.any`, streams) read `aborted`
+ * on entry and so run it too. An abort listener cannot be made so: it runs when the timer or
+ * a read has ended the term.
+ */
+function checkOnRead(signal: AbortSignal, check: () => void): void {
+  if (abortedOf === undefined || reasonOf === undefined) return;
+  Object.defineProperties(signal, {
+    aborted: {
+      configurable: true,
+      get(this: AbortSignal) {
+        check();
+        return abortedOf.call(this) as boolean;
+      },
+    },
+    reason: {
+      configurable: true,
+      get(this: AbortSignal) {
+        check();
+        return reasonOf.call(this) as unknown;
+      },
+    },
+    throwIfAborted: {
+      configurable: true,
+      writable: true,
+      value(this: AbortSignal) {
+        check();
+        throwIfAborted.call(this);
+      },
+    },
+  });
+}
+
+function checkReadOptions(operation: string, options: ReadOptions): void {
+  optionsObject("options", options, { signal: true }, `${operation}'s options`);
+  abortSignal("signal", options.signal);
+}
+
 /**
  * One campaign and, if it is won, one term of leadership. It is the {@link TermControl} the
- * driver reports to, and the {@link Leadership} the app holds. It owns the deadline timer.
+ * driver reports to, and the {@link Leadership} the app holds. It owns the deadline timer, and
+ * checks the deadline on every `isActive()` call and every read of its signal.
  */
 export class Term implements Leadership, TermControl {
   readonly election: string;
   readonly id: string;
   readonly #controller = new AbortController();
   readonly #observer: TermObserver;
+  readonly #clock: DeadlineClock;
   #deadline = Number.NEGATIVE_INFINITY;
   #deadlineTimer: NodeJS.Timeout | undefined;
   #deadlineLoss: { readonly reason: LossReason; readonly describe: () => string } = {
@@ -49,10 +104,16 @@ export class Term implements Leadership, TermControl {
   #elected: ElectedTerm | undefined;
   #release: Promise<void> | undefined;
 
-  constructor(election: string, id: string, observer: TermObserver) {
+  constructor(election: string, id: string, observer: TermObserver, clocks: Clocks = systemClocks) {
     this.election = election;
     this.id = id;
     this.#observer = observer;
+    this.#clock = new DeadlineClock(clocks);
+    // Only a won term checks on a read: while campaigning the driver reads the signal before
+    // it has set a first deadline, and the timer bounds the campaign.
+    checkOnRead(this.#controller.signal, () => {
+      if (this.#elected !== undefined && !this.#ended()) this.#passedDeadline();
+    });
   }
 
   get signal(): AbortSignal {
@@ -75,7 +136,7 @@ export class Term implements Leadership, TermControl {
   }
 
   isActive(): boolean {
-    if (this.#elected === undefined || this.#controller.signal.aborted) return false;
+    if (this.#elected === undefined || this.#ended()) return false;
     // After a long pause of the process the deadline timer has not run yet; seeing the clock
     // past the deadline ends the term here and now, so it cannot come back.
     if (this.#passedDeadline()) return false;
@@ -87,6 +148,8 @@ export class Term implements Leadership, TermControl {
   }
 
   async proclaim(value: string, options: ReadOptions = {}): Promise<void> {
+    advertisedValue(value);
+    checkReadOptions("proclaim()", options);
     const elected = this.#activeOrThrow();
     const link = linkSignals(this.#controller.signal, options.signal);
     try {
@@ -99,7 +162,8 @@ export class Term implements Leadership, TermControl {
   }
 
   async resign(options: ReadOptions = {}): Promise<void> {
-    const reason = this.#controller.signal.aborted ? this.#reason().code : undefined;
+    checkReadOptions("resign()", options);
+    const reason = this.#ended() ? this.#reason().code : undefined;
     // Lost for another reason: the elector already deletes the key, and reports a failure.
     if (reason !== undefined && reason !== "resigned") return;
     this.end("resigned", "resigned");
@@ -114,7 +178,8 @@ export class Term implements Leadership, TermControl {
   // --- TermControl, for the driver ---
 
   extendDeadline(at: number): void {
-    if (this.#controller.signal.aborted || at <= this.#deadline) return;
+    if (this.#ended() || at <= this.#deadline) return;
+    this.#clock.mark();
     // A renewal acknowledged after the deadline is too late: the term ends whatever it says.
     if (this.#elected !== undefined && this.#passedDeadline()) return;
     this.#deadline = at;
@@ -129,7 +194,7 @@ export class Term implements Leadership, TermControl {
   }
 
   predecessorGone(): void {
-    if (this.#elected === undefined && !this.#controller.signal.aborted) this.#headOfLineAt = now();
+    if (this.#elected === undefined && !this.#ended()) this.#headOfLineAt = now();
   }
 
   lose(reason: LossReason, message: string, cause?: unknown): void {
@@ -137,13 +202,13 @@ export class Term implements Leadership, TermControl {
   }
 
   suspend(cause: string): void {
-    if (this.#controller.signal.aborted || this.#suspendedAt !== undefined) return;
+    if (this.#ended() || this.#suspendedAt !== undefined) return;
     this.#suspendedAt = now();
     this.#observer.suspended(this, cause);
   }
 
   resume(): void {
-    if (this.#controller.signal.aborted || this.#suspendedAt === undefined) return;
+    if (this.#ended() || this.#suspendedAt === undefined) return;
     const suspendedMs = now() - this.#suspendedAt;
     this.#suspendedAt = undefined;
     this.#observer.resumed(this, suspendedMs);
@@ -158,14 +223,14 @@ export class Term implements Leadership, TermControl {
    */
   start(elected: ElectedTerm): void {
     // Checked before the term counts as won, so that no "lost" is told for it.
-    if (now() >= this.#deadline) {
+    if (this.#clock.now() >= this.#deadline) {
       this.end(
         this.#deadlineLoss.reason,
         `the campaign was won after the local deadline had passed; not reporting it as elected: ${this.#describeDeadlineLoss()}`,
       );
     }
     this.#elected = elected;
-    if (this.#controller.signal.aborted) return;
+    if (this.#ended()) return;
     const at = now();
     this.#timings = {
       campaignMs: at - this.#campaignStartedAt,
@@ -177,7 +242,7 @@ export class Term implements Leadership, TermControl {
 
   /** Ends the term (or the campaign) once; later calls do nothing. */
   end(reason: LossReason, message: string, cause?: unknown): void {
-    if (this.#controller.signal.aborted) return;
+    if (this.#ended()) return;
     clearTimeout(this.#deadlineTimer);
     const error = new LeadershipLostError(
       reason,
@@ -210,12 +275,18 @@ export class Term implements Leadership, TermControl {
     return attempt;
   }
 
+  /** Whether the term ended; unlike `signal.aborted`, it runs no check. */
+  #ended(): boolean {
+    return rawAborted(this.#controller.signal);
+  }
+
   #reason(): LeadershipLostError {
-    return this.#controller.signal.reason as LeadershipLostError;
+    const signal = this.#controller.signal;
+    return (reasonOf === undefined ? signal.reason : reasonOf.call(signal)) as LeadershipLostError;
   }
 
   #activeOrThrow(): ElectedTerm {
-    if (this.#controller.signal.aborted) throw this.#reason();
+    if (this.#ended()) throw this.#reason();
     if (this.#elected === undefined) throw new Error("this term was never won");
     if (this.#passedDeadline()) throw this.#reason();
     return this.#elected;
@@ -223,7 +294,7 @@ export class Term implements Leadership, TermControl {
 
   /** Ends the term if the local deadline has passed; says whether it had. */
   #passedDeadline(): boolean {
-    if (now() < this.#deadline) return false;
+    if (this.#clock.now() < this.#deadline) return false;
     this.end(this.#deadlineLoss.reason, this.#describeDeadlineLoss());
     return true;
   }
@@ -240,10 +311,13 @@ export class Term implements Leadership, TermControl {
   #armDeadline(): void {
     clearTimeout(this.#deadlineTimer);
     if (this.#deadline === Number.POSITIVE_INFINITY) return;
-    const delay = Math.max(0, this.#deadline - now());
+    const delay = Math.max(0, this.#deadline - this.#clock.now());
     this.#deadlineTimer = setTimeout(() => {
       // A renewal may have moved the deadline after this timer was set.
       if (!this.#passedDeadline()) this.#armDeadline();
     }, delay);
+    // It only watches: the renewals, or the app's own work, keep the process alive (see the
+    // timer rule in the package README).
+    this.#deadlineTimer.unref();
   }
 }

@@ -1,13 +1,9 @@
-import {
-  createElector,
-  type ElectorOptions,
-  type EtcdConfig,
-  InvalidOptionError,
-} from "@elector/core";
+import { type ElectorOptions, type EtcdConfig, InvalidOptionError } from "@elector/core";
 import {
   type BackendElectorOptions,
   DrivenElector,
   type ResolvedEtcdConfig,
+  resolveAndBind,
 } from "@elector/core/backend";
 import type { Etcd3 } from "etcd3";
 import { createEtcdClient } from "./client.js";
@@ -84,22 +80,16 @@ export interface EtcdElectorOptions extends ElectorOptions, Omit<EtcdConfig, "ba
  */
 export async function createEtcdElector(options: EtcdElectorOptions): Promise<EtcdElector> {
   const { election, id, logger, ...etcd } = options;
-  const elector = await createElector(
-    { backend: "etcd", ...etcd },
+  // Core's resolve-and-bind step, then this copy's own class: no instanceof across copies.
+  const bound = resolveAndBind(
+    { ...etcd, backend: "etcd" },
     {
       election,
       ...(id === undefined ? {} : { id }),
       ...(logger === undefined ? {} : { logger }),
     },
   );
-  if (!(elector instanceof EtcdElector)) {
-    throw new InvalidOptionError(
-      "backend",
-      elector.backend,
-      "the etcd elector of this copy of @elector/etcd",
-    );
-  }
-  return elector;
+  return new EtcdElector(bound.config, bound.options);
 }
 
 /** The shared client, if it looks like an `Etcd3` (duplicate installs defeat instanceof). */

@@ -1,13 +1,9 @@
-import {
-  createElector,
-  type ElectorOptions,
-  InvalidOptionError,
-  type ZooKeeperConfig,
-} from "@elector/core";
+import type { ElectorOptions, ZooKeeperConfig } from "@elector/core";
 import {
   type BackendElectorOptions,
   DrivenElector,
   type ResolvedZooKeeperConfig,
+  resolveAndBind,
 } from "@elector/core/backend";
 import { loadBinding } from "./binding.js";
 import { ZooKeeperDriver } from "./zookeeper-driver.js";
@@ -77,23 +73,16 @@ export async function createZooKeeperElector(
   options: ZooKeeperElectorOptions,
 ): Promise<ZooKeeperElector> {
   const { election, id, logger, ...zookeeper } = options;
-  // Through core's factory, so that config and elector options are validated in one place.
-  const elector = await createElector(
-    { backend: "zookeeper", ...zookeeper },
+  // Core's resolve-and-bind step validates both in one place; then this copy's own class.
+  const bound = resolveAndBind(
+    { ...zookeeper, backend: "zookeeper" },
     {
       election,
       ...(id === undefined ? {} : { id }),
       ...(logger === undefined ? {} : { logger }),
     },
   );
-  if (!(elector instanceof ZooKeeperElector)) {
-    throw new InvalidOptionError(
-      "backend",
-      elector.backend,
-      "the ZooKeeper elector of this copy of @elector/zookeeper",
-    );
-  }
-  return elector;
+  return new ZooKeeperElector(bound.config, bound.options);
 }
 
 /**

@@ -1,3 +1,5 @@
+import { resolveAndBind } from "../bind-elector.js";
+import type { ElectorOptions, MemoryConfig, ResolvedMemoryConfig } from "../config/types.js";
 import { DrivenElector } from "../driven-elector.js";
 import {
   type CampaignRequest,
@@ -9,14 +11,8 @@ import {
   type TermControl,
 } from "../driver.js";
 import type { LeaderInfo, Participant } from "../elector.js";
-import { type Logger, silentLogger } from "../logger.js";
-import {
-  type ElectorOptions,
-  type MemoryConfig,
-  type ResolvedMemoryConfig,
-  resolveConfig,
-  resolveElectorOptions,
-} from "../options.js";
+import { InvalidOptionError } from "../errors.js";
+import type { Logger } from "../logger.js";
 import {
   type MemoryCandidate,
   type MemoryDeletion,
@@ -185,6 +181,7 @@ class MemoryRenewals {
     enabled: () => boolean,
     on: { renewed(sentAt: number): void; expired(): void },
   ) {
+    // Keeps the process alive: a held candidacy depends on it alone, as on a socket elsewhere.
     this.#timer = setInterval(
       () => {
         if (!enabled()) return;
@@ -216,20 +213,20 @@ class MemoryRenewals {
 export function createMemoryElector(
   options: ElectorOptions & Omit<MemoryConfig, "backend">,
 ): MemoryElector {
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidOptionError("options", options, "an object with at least { election }");
+  }
   const { election, id, logger, ...memory } = options;
-  const config = resolveConfig({ backend: "memory", ...memory }) as ResolvedMemoryConfig;
-  const resolved = resolveElectorOptions({
-    election,
-    ...(id === undefined ? {} : { id }),
-    ...(logger === undefined ? {} : { logger }),
-  });
-  return new MemoryElector(config, {
-    election: resolved.election,
-    id: resolved.id,
-    logger: (resolved.logger ?? silentLogger).child({
-      election: resolved.election,
-      id: resolved.id,
-      backend: "memory",
-    }),
-  });
+  if ("backend" in memory) {
+    throw new InvalidOptionError("backend", memory.backend, "left out: this is the memory backend");
+  }
+  const bound = resolveAndBind(
+    { ...memory, backend: "memory" },
+    {
+      election,
+      ...(id === undefined ? {} : { id }),
+      ...(logger === undefined ? {} : { logger }),
+    },
+  );
+  return new MemoryElector(bound.config, bound.options);
 }

@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { type CandidateEvent, CandidateProcess } from "../../fixtures/candidate-process.js";
+import { etcdForSuite } from "../../support/suite-servers.js";
+import { uniqueElection } from "./helpers.js";
+
+const ttlSeconds = 2;
+const ttlMs = ttlSeconds * 1000;
+/** Starting a candidate process (tsx compiles the sources) takes a while on a busy machine. */
+const startupMs = 20_000;
+
+describe("a frozen etcd leader that checks only leadership.signal", () => {
+  const etcd = etcdForSuite();
+  const url = () => `etcd://${etcd().getHost()}:${etcd().getClientPort()}?ttl=${ttlSeconds}`;
+
+  it("reads signal.aborted as true on its first check after SIGCONT, and in every callback that sees the successor", async () => {
+    const election = uniqueElection("signal-frozen");
+    const env = { CHECK: "signal" };
+    await using frozen = await CandidateProcess.start({ url: url(), election, id: "frozen", env });
+    await frozen.waitFor((event) => event.event === "tick" && event.aborted === false, startupMs);
+    await using successor = await CandidateProcess.start({ url: url(), election, id: "successor" });
+    // The frozen leader's own observation sees the successor in line behind it.
+    await successor.waitFor((event) => event.event === "ready", startupMs);
+    await frozen.waitFor(
+      (event) => event.event === "observed" && event.leader === "frozen",
+      startupMs,
+    );
+
+    frozen.freeze();
+    // The successor can only be elected once the frozen leader's lease expired: a TTL, plus
+    // the server's lease check and the successor's watch.
+    await successor.waitFor((event) => event.event === "elected", ttlMs + 1500 + 1000);
+    // Lines the process wrote before it froze may still be in the pipe: tell them by time.
+    const thawedAt = Date.now();
+    frozen.thaw();
+
+    const resumed = (event: CandidateEvent) => event.at >= thawedAt;
+    await frozen.waitFor(
+      (event) => event.event === "observed" && event.leader === "successor" && resumed(event),
+      ttlMs + 1000,
+    );
+    const firstTick = await frozen.waitFor(
+      (event) => event.event === "tick" && resumed(event),
+      ttlMs,
+    );
+    expect(firstTick.aborted).toBe(true);
+    const after = frozen.events.filter(resumed);
+    expect(after.filter((event) => event.event === "tick" && event.aborted !== true)).toEqual([]);
+    expect(after.filter((event) => event.event === "observed" && event.aborted !== true)).toEqual(
+      [],
+    );
+    expect(after.filter((event) => event.event === "elected")).toEqual([]);
+  });
+});
