@@ -90,13 +90,23 @@ export class RunSupervisor {
       ELECTOR_ELECTION: elector.election,
     });
     this.#child = child;
-    say(`elected with token ${token}; started ${command} (pid ${child.pid ?? "none"})`);
+    if (child.pid !== undefined) {
+      say(`elected with token ${token}; started ${command} (pid ${child.pid})`);
+    }
     try {
       const lost = new Promise<"lost">((resolve) => {
         if (term.aborted) resolve("lost");
         term.addEventListener("abort", () => resolve("lost"), { once: true });
       });
-      const outcome = await Promise.race([child.exited, lost]);
+      const unwatched = child.unwatched.then(() => "unwatched" as const);
+      const outcome = await Promise.race([child.exited, lost, unwatched]);
+      if (outcome === "unwatched") {
+        // Were elector to die now, nothing would stop the command: stop it while we can.
+        say(`the watchdog of ${command} ended; stopping ${command}, and elector with it`);
+        say(describeExit(command, await child.terminate(graceMs)));
+        this.#finish({ code: 1, signal: undefined, error: undefined });
+        return;
+      }
       if (outcome !== "lost") {
         say(`${describeExit(command, outcome)}; resigning`);
         this.#finish(outcome);

@@ -33,7 +33,8 @@ SIGKILL after the grace period, and elector campaigns again (unless --once). Whe
 exits by itself, elector resigns and exits with the command's code. SIGINT, SIGTERM, SIGHUP,
 SIGQUIT, SIGUSR1 and SIGUSR2 are forwarded to the command; a stop signal received while no
 command runs ends elector at once. The command runs in a process group of its own: signals
-reach all its processes, and what it leaves running when it exits is killed.
+reach all its processes, what it leaves running when it exits is killed, and a watchdog
+kills the group if elector itself dies (even by SIGKILL).
 
 Flags:
 ${target}

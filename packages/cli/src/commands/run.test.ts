@@ -199,10 +199,25 @@ describe("elector run", () => {
     await waitUntil(() => !isRunning(grandchild), 2_000);
   });
 
-  it("exits with 127 when the command does not exist", async () => {
-    const { io } = setup();
-    expect(await main(flags("--", join(directory, "no-such-command")), io)).toBe(127);
-    expect(io.stderr.text).toMatch(/could not be started: spawn .*ENOENT/);
+  it("refuses a command that does not exist with 127 before campaigning, and says nothing of it starting", async () => {
+    const { io, electors } = setup();
+    const missing = join(directory, "no-such-command");
+    expect(await main(flags("--", missing), io)).toBe(127);
+    expect(io.stderr.text).toBe(`elector: error: command not found: ${missing} does not exist\n`);
+    expect(electors).toEqual([]);
+    expect(await main(flags("--", "no-such-command-anywhere"), io)).toBe(127);
+    expect(io.stderr.lines[1]).toBe(
+      'elector: error: command not found: "no-such-command-anywhere" is in no directory of PATH',
+    );
+  });
+
+  it("refuses a command that is not executable with 126 before campaigning", async () => {
+    const { io, electors } = setup();
+    const plain = join(directory, "plain-file");
+    writeFileSync(plain, "echo hi\n", { mode: 0o644 });
+    expect(await main(flags("--", plain), io)).toBe(126);
+    expect(io.stderr.text).toBe(`elector: error: cannot run ${plain}: it is not executable\n`);
+    expect(electors).toEqual([]);
   });
 
   it("starts the command on the waiting candidate once the leader resigns", async () => {

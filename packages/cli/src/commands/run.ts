@@ -7,6 +7,7 @@ import {
   targetFlags,
 } from "../arguments.js";
 import { messageOf, usageError } from "../cli-error.js";
+import { findCommand } from "../command-path.js";
 import { configFromArguments, describeTarget, openElector } from "../connect.js";
 import type { CliIo } from "../io.js";
 import { RunSupervisor } from "../run-supervisor.js";
@@ -58,6 +59,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (command === undefined || command === "") {
     throw usageError("run", "no command given: elector run [flags] -- <command> [args…]");
   }
+  // Before campaigning: a command that cannot start must not take the leadership.
+  findCommand(command, io.env);
   const ttlMs =
     values.ttl === undefined
       ? undefined
