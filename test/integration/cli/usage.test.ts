@@ -70,6 +70,29 @@ describe("the elector binary", () => {
       expect(result.elapsedMs).toBeLessThan(timeoutMs + startupMs);
     },
   );
+
+  it("waits out a --connect-timeout longer than etcd's 5 s request timeout, and says why in plain words", async () => {
+    const port = await closedPort();
+    // Twice etcd's request timeout: a single read would have failed within it.
+    const timeoutMs = 10_000;
+    const target = ["--url", `etcd://127.0.0.1:${port}`, "--election", "e"];
+    const flags = [...target, "--connect-timeout", `${timeoutMs / 1_000}s`];
+    // Both at once: each command probes the server the same way.
+    const [participants, run] = await Promise.all([
+      runCli(["participants", ...flags], timeoutMs + startupMs),
+      runCli(["run", ...flags, "--", "true"], timeoutMs + startupMs),
+    ]);
+    for (const result of [participants, run]) {
+      expect(result.exit.code).toBe(1);
+      expect(result.elapsedMs).toBeGreaterThanOrEqual(timeoutMs);
+      // The last error, when a read failed before the deadline, in words; no gRPC text.
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^elector: error: cannot reach etcd at 127\\.0\\.0\\.1:${port}: no answer within 10s \\(--connect-timeout\\)(; last error: connection refused \\(ECONNREFUSED\\))?\n$`,
+        ),
+      );
+    }
+  });
 });
 
 /** A port on which nothing listens: one the kernel just handed out and we closed. */
