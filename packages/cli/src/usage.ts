@@ -46,6 +46,8 @@ ${target}
                            gets SIGKILL (default: the backend's safety margin, so that it is
                            gone before the server can elect another leader)
   --once                   do not campaign again after a loss; exit with the command's code
+  --allow-memory           allow --url memory://, which elects within this process only: every
+                           elector run on it leads at once (for trying elector out)
   --quiet                  print only errors, not elector's own progress lines
 
 Durations: 10 or 10s (seconds), 500ms, 1m.

@@ -40,6 +40,34 @@ describe("the elector binary", () => {
     );
   });
 
+  it("refuses a negative duration with exit code 2, naming the flag, the value and the range", async () => {
+    const result = await runCli(
+      ["run", "--url", "etcd://127.0.0.1:2379", "--election", "e", "--ttl", "-5", "--", "true"],
+      startupMs,
+    );
+    expect(result.exit.code).toBe(2);
+    expect(result.stderr).toBe(
+      'elector: error: --ttl must be a duration from 1ms to 3600s such as 10, 10s or 500ms, got "-5" (see: elector run --help)\n',
+    );
+  });
+
+  it("refuses run on memory:// without --allow-memory, and warns with it", async () => {
+    const refused = await runCli(
+      ["run", "--url", "memory://", "--election", "e", "--", "true"],
+      startupMs,
+    );
+    expect(refused.exit.code).toBe(2);
+    expect(refused.stderr).toBe(
+      "elector: error: --url memory:// elects within this one process only, so every elector run on it leads at once; use etcd:// or zk://, or add --allow-memory to try elector out alone (see: elector run --help)\n",
+    );
+    const allowed = await runCli(
+      ["run", "--url", "memory://", "--election", "e", "--allow-memory", "--", "true"],
+      startupMs,
+    );
+    expect(allowed.exit.code).toBe(0);
+    expect(allowed.stderr).toMatch(/WARNING: memory:\/\/ elects within this process only/);
+  });
+
   it.each([
     ["etcd", "etcd"],
     ["ZooKeeper", "zk"],

@@ -71,6 +71,7 @@ const flags = (...extra: string[]) => [
   "jobs",
   "--id",
   "me",
+  "--allow-memory",
   ...extra,
 ];
 

@@ -20,6 +20,7 @@ const flags = {
   ttl: { type: "string" },
   grace: { type: "string" },
   once: { type: "boolean" },
+  "allow-memory": { type: "boolean" },
   quiet: { type: "boolean" },
 } as const;
 
@@ -59,8 +60,6 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (command === undefined || command === "") {
     throw usageError("run", "no command given: elector run [flags] -- <command> [args…]");
   }
-  // Before campaigning: a command that cannot start must not take the leadership.
-  findCommand(command, io.env);
   const ttlMs =
     values.ttl === undefined
       ? undefined
@@ -76,6 +75,15 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     values.grace === undefined
       ? resolveConfig(config).safetyMarginMs
       : parseDuration("run", "--grace", values.grace, { maxMs: 3_600_000 });
+  // memory:// lives in this one process: a second `elector run` elsewhere leads beside it.
+  if (config.backend === "memory" && values["allow-memory"] !== true) {
+    throw usageError(
+      "run",
+      "--url memory:// elects within this one process only, so every elector run on it leads at once; use etcd:// or zk://, or add --allow-memory to try elector out alone",
+    );
+  }
+  // Before campaigning: a command that cannot start must not take the leadership.
+  findCommand(command, io.env);
   const say = (line: string) => {
     if (values.quiet !== true) io.stderr.write(`elector: ${line}\n`);
   };
@@ -90,6 +98,11 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     env: io.env,
     say,
   });
+  if (config.backend === "memory") {
+    say(
+      "WARNING: memory:// elects within this process only: any other elector run leads at the same time; never use it to guard real work",
+    );
+  }
   say(
     `campaigning in election "${elector.election}" on ${describeTarget(config)} as ${elector.id}`,
   );
