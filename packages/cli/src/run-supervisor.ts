@@ -13,7 +13,17 @@ export interface SupervisorOptions {
   readonly once: boolean;
   readonly env: NodeJS.ProcessEnv;
   readonly say: (line: string) => void;
+  /** `--timeout`: give up a campaign that has not won within this, with {@link notElectedExitCode}. */
+  readonly timeoutMs?: number | undefined;
+  /** `--try`: give up a campaign as soon as another candidate leads. */
+  readonly tryOnce?: boolean;
 }
+
+/**
+ * The exit code of `elector run` when it gave up without leading (`--timeout`, `--try`):
+ * sysexits' EX_TEMPFAIL, "try again later", as cron-style callers expect.
+ */
+export const notElectedExitCode = 75;
 
 /**
  * Runs the command in each term through `lead()`, which guarantees that a term's command has
@@ -29,9 +39,51 @@ export class RunSupervisor {
   /** The signal that stopped elector while no command ran. */
   #stoppedBy: NodeJS.Signals | undefined;
   #exitCode: number | undefined;
+  /** Ends the current campaign's `--timeout` and `--try` watches; set while campaigning. */
+  #guard: AbortController | undefined;
 
   constructor(options: SupervisorOptions) {
     this.#options = options;
+  }
+
+  /** Starts the watches that give a campaign up: `--timeout`'s timer and `--try`'s observer. */
+  #armGuard(): void {
+    const { timeoutMs, tryOnce, elector } = this.#options;
+    if (timeoutMs === undefined && tryOnce !== true) return;
+    const guard = new AbortController();
+    this.#guard = guard;
+    const giveUp = (why: string) => {
+      // A term that started meanwhile disarmed this guard: it no longer speaks.
+      if (this.#guard !== guard || guard.signal.aborted) return;
+      this.#disarmGuard();
+      this.#options.say(`${why}; giving up (exit ${notElectedExitCode})`);
+      this.#exitCode = notElectedExitCode;
+      this.#stop.abort();
+    };
+    if (timeoutMs !== undefined) {
+      const timer = setTimeout(
+        () => giveUp(`not elected within ${formatDuration(timeoutMs)} (--timeout)`),
+        timeoutMs,
+      );
+      guard.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+    }
+    if (tryOnce === true) {
+      void (async () => {
+        for await (const leader of elector.observe({ signal: guard.signal })) {
+          if (leader !== undefined && leader.id !== elector.id) {
+            giveUp(`${leader.id} leads (--try)`);
+            return;
+          }
+        }
+      })().catch(() => {
+        // Aborted by a term that started, or the elector closed: nothing to give up.
+      });
+    }
+  }
+
+  #disarmGuard(): void {
+    this.#guard?.abort();
+    this.#guard = undefined;
   }
 
   async run(value: string | undefined): Promise<number> {
@@ -46,6 +98,7 @@ export class RunSupervisor {
     const offResumed = elector.on("resumed", ({ suspendedMs }) =>
       say(`connection back after ${suspendedMs} ms`),
     );
+    this.#armGuard();
     try {
       await lead(elector, (leadership) => this.#term(leadership.token, leadership.signal), {
         signal: this.#stop.signal,
@@ -53,6 +106,7 @@ export class RunSupervisor {
         onError: (error) => say(`campaign failed, trying again: ${messageOf(error)}`),
       });
     } finally {
+      this.#disarmGuard();
       offLost();
       offSuspended();
       offResumed();
@@ -81,7 +135,12 @@ export class RunSupervisor {
 
   /** One term: the command runs until it exits or the term ends. */
   async #term(token: bigint, term: AbortSignal): Promise<void> {
-    if (this.#stop.signal.aborted || term.aborted) return;
+    this.#disarmGuard();
+    if (this.#stop.signal.aborted) return;
+    if (term.aborted) {
+      this.#armGuard();
+      return;
+    }
     const { command, args, elector, env, graceMs, say } = this.#options;
     const child = SupervisedChild.start(command, args, {
       ...env,
@@ -118,6 +177,8 @@ export class RunSupervisor {
       if (this.#options.once || this.#stopRequested) this.#finish(exit);
     } finally {
       this.#child = undefined;
+      // lead() campaigns again: that campaign is bounded too.
+      if (!this.#stop.signal.aborted) this.#armGuard();
     }
   }
 

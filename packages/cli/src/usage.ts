@@ -22,7 +22,7 @@ Flags:
   --version      print the version
 
 Exit codes: 0 done, 1 failed (e.g. the server cannot be reached), 2 usage error;
-elector run exits with its command's code.
+elector run exits with its command's code, or 75 when --timeout or --try gave up.
 `,
   run: `Usage: elector run --url <url> --election <name> [flags] -- <command> [args…]
 
@@ -46,6 +46,8 @@ ${target}
                            gets SIGKILL (default: the backend's safety margin, so that it is
                            gone before the server can elect another leader)
   --once                   do not campaign again after a loss; exit with the command's code
+  --timeout <dur>          give up a campaign not won within this: exit 75, command never run
+  --try                    one attempt: run the command if leadership is free now, else exit 75
   --allow-memory           allow --url memory://, which elects within this process only: every
                            elector run on it leads at once (for trying elector out)
   --quiet                  print only errors, not elector's own progress lines

@@ -8,9 +8,9 @@ import {
 } from "../arguments.js";
 import { messageOf, usageError } from "../cli-error.js";
 import { findCommand } from "../command-path.js";
-import { configFromArguments, describeTarget, openElector } from "../connect.js";
+import { configFromArguments, describeTarget, openElector, readWithin } from "../connect.js";
 import type { CliIo } from "../io.js";
-import { RunSupervisor } from "../run-supervisor.js";
+import { notElectedExitCode, RunSupervisor } from "../run-supervisor.js";
 import { usage } from "../usage.js";
 
 const flags = {
@@ -21,6 +21,8 @@ const flags = {
   grace: { type: "string" },
   once: { type: "boolean" },
   "allow-memory": { type: "boolean" },
+  timeout: { type: "string" },
+  try: { type: "boolean" },
   quiet: { type: "boolean" },
 } as const;
 
@@ -75,6 +77,10 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     values.grace === undefined
       ? resolveConfig(config).safetyMarginMs
       : parseDuration("run", "--grace", values.grace, { maxMs: 3_600_000 });
+  const timeoutMs =
+    values.timeout === undefined
+      ? undefined
+      : parseDuration("run", "--timeout", values.timeout, { minMs: 1 });
   // memory:// lives in this one process: a second `elector run` elsewhere leads beside it.
   if (config.backend === "memory" && values["allow-memory"] !== true) {
     throw usageError(
@@ -97,7 +103,23 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     once: values.once === true,
     env: io.env,
     say,
+    timeoutMs,
+    tryOnce: values.try === true,
   });
+  if (values.try === true) {
+    // Leadership is taken: do not even join the line.
+    const current = await readWithin(openOptions, (signal) => elector.leader({ signal })).catch(
+      async (error: unknown) => {
+        await elector.close();
+        throw error;
+      },
+    );
+    if (current !== undefined) {
+      say(`${current.id} leads (--try); giving up (exit ${notElectedExitCode})`);
+      await elector.close();
+      return notElectedExitCode;
+    }
+  }
   if (config.backend === "memory") {
     say(
       "WARNING: memory:// elects within this process only: any other elector run leads at the same time; never use it to guard real work",
