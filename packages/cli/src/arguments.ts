@@ -14,6 +14,7 @@ export const targetFlags = {
   url: { type: "string" },
   election: { type: "string" },
   "connect-timeout": { type: "string" },
+  "log-level": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const satisfies Record<string, FlagSpec>;
 

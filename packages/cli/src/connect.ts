@@ -8,6 +8,7 @@ import {
   isElectorError,
   isInvalidOptionError,
   isRetryableError,
+  type Logger,
   parseElectorUrl,
   redactUrl,
   resolveConfig,
@@ -23,6 +24,8 @@ export interface OpenOptions extends TargetArguments {
   readonly id?: string;
   /** `--ttl` in milliseconds: etcd's lease TTL, ZooKeeper's session timeout, memory's TTL. */
   readonly ttlMs?: number;
+  /** The elector's logger. @defaultValue silent */
+  readonly logger?: Logger;
 }
 
 /**
@@ -105,6 +108,7 @@ export async function openElector(options: OpenOptions, io: CliIo): Promise<Elec
   const pending = create(config, {
     election: options.election,
     ...(options.id === undefined ? {} : { id: options.id }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   let elector: Elector | undefined;
   /** The last failure of a probe that was worth trying again, for the message. */

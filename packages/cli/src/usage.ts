@@ -3,6 +3,8 @@ const target = `  --url <url>              where elections live (default: $ELECT
                            zk://host:2181[,…][/path], memory://[name]
   --election <name>        the election's name, e.g. billing-cron
   --connect-timeout <dur>  give up when the server does not answer within this (default: 10s)
+  --log-level <level>      trace, debug, info, warn, error, fatal or silent (default: info);
+                           the log is JSON lines (pino) on stderr
   -h, --help               show this help`;
 
 /** Every command's `--help`, and the overview's. */
@@ -50,7 +52,7 @@ ${target}
   --try                    one attempt: run the command if leadership is free now, else exit 75
   --allow-memory           allow --url memory://, which elects within this process only: every
                            elector run on it leads at once (for trying elector out)
-  --quiet                  print only errors, not elector's own progress lines
+  --quiet                  short for --log-level warn
 
 Durations: 10 or 10s (seconds), 500ms, 1m.
 

@@ -136,7 +136,7 @@ describe("withFencing", () => {
   });
 
   test("fences by the name a resource function gives, and answers 500 when it gives no name", async () => {
-    const byRoute = (request: { url?: string }) =>
+    const byRoute = (request: { url?: string | undefined }) =>
       new URL(request.url ?? "/", "http://x").pathname.toLowerCase().replace(/\/+$/, "");
     const url = await serve(
       withFencing(new MemoryFence(), { resource: byRoute }, (_request, response) => response.end()),

@@ -84,6 +84,51 @@ const recorder = [
   'trap \'kill $pid 2>/dev/null; echo term >> "$OUT"; exit 5\' TERM; sleep 1000 & pid=$!; echo "started $ELECTOR_FENCING_TOKEN $ELECTOR_LEADER_ID $ELECTOR_ELECTION" >> "$OUT"; wait $pid 2>/dev/null',
 ];
 
+describe("elector run's log", () => {
+  it("is JSON lines on stderr, with the level's name, the time and elector's own bindings", async () => {
+    const { io } = setup();
+    expect(await main(flags("--", "true"), io)).toBe(0);
+    const lines = io.stderr.lines.map((line) => JSON.parse(line));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line).toMatchObject({
+        name: "elector",
+        time: expect.any(String),
+        msg: expect.any(String),
+      });
+      expect(["debug", "info", "warn", "error"]).toContain(line.level);
+    }
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: "info", msg: "elected", election: "jobs", id: "me" }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: "info", msg: "true exited with code 0; resigning" }),
+    );
+  });
+
+  it("keeps to --log-level, and --quiet is --log-level warn", async () => {
+    const { io } = setup();
+    expect(await main(flags("--log-level", "warn", "--", "true"), io)).toBe(0);
+    expect(io.stderr.lines.map((line) => JSON.parse(line).level)).toEqual(["warn"]);
+    const quiet = setup();
+    expect(await main(flags("--quiet", "--", "true"), quiet.io)).toBe(0);
+    expect(quiet.io.stderr.lines.map((line) => JSON.parse(line).level)).toEqual(["warn"]);
+    const debug = setup();
+    expect(await main(flags("--log-level", "debug", "--", "true"), debug.io)).toBe(0);
+    expect(debug.io.stderr.text).toContain('"level":"debug"');
+  });
+
+  it("refuses an unknown level, or --quiet with --log-level, with exit code 2", async () => {
+    const { io } = setup();
+    expect(await main(flags("--log-level", "loud", "--", "true"), io)).toBe(2);
+    expect(io.stderr.text).toBe(
+      'elector: error: --log-level must be one of trace, debug, info, warn, error, fatal, silent, got "loud" (see: elector run --help)\n',
+    );
+    const both = setup();
+    expect(await main(flags("--quiet", "--log-level", "info", "--", "true"), both.io)).toBe(2);
+  });
+});
+
 describe("elector run", () => {
   it("passes the fencing token, leader id and election to the command, and exits with its code when it exits by itself", async () => {
     const { io, lines, competitor } = setup();
@@ -111,7 +156,17 @@ describe("elector run", () => {
     electors[0]?.faults.expireSession();
     expect(await running).toBe(5);
     expect(lines()).toEqual([expect.stringMatching(/^started \d+ me jobs$/), "term"]);
-    expect(io.stderr.text).toContain("leadership lost (lease-expired)");
+    // The elector's own line, with the bindings of its logger.
+    expect(io.stderr.lines.map((line) => JSON.parse(line))).toContainEqual(
+      expect.objectContaining({
+        level: "warn",
+        msg: "leadership ended",
+        reason: "lease-expired",
+        election: "jobs",
+        id: "me",
+        backend: "memory",
+      }),
+    );
   });
 
   it("sends SIGKILL when the command outlives the grace period after SIGTERM", async () => {
@@ -172,7 +227,7 @@ describe("elector run", () => {
     await using other = competitor();
     await other.campaign();
     const running = start(flags("--", ...recorder));
-    await io.stderr.waitFor(/campaigning in election "jobs"/, 5_000);
+    await io.stderr.waitFor(/campaigning in election jobs /, 5_000);
     io.signals.emit("SIGINT", "SIGINT");
     expect(await running).toBe(130);
     expect(lines()).toEqual([]);

@@ -10,6 +10,7 @@ import { messageOf, usageError } from "../cli-error.js";
 import { findCommand } from "../command-path.js";
 import { configFromArguments, describeTarget, openElector, readWithin } from "../connect.js";
 import type { CliIo } from "../io.js";
+import { createCliLogger, logLevelOf } from "../log.js";
 import { notElectedExitCode, RunSupervisor } from "../run-supervisor.js";
 import { usage } from "../usage.js";
 
@@ -90,11 +91,14 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   }
   // Before campaigning: a command that cannot start must not take the leadership.
   findCommand(command, io.env);
-  const say = (line: string) => {
-    if (values.quiet !== true) io.stderr.write(`elector: ${line}\n`);
-  };
+  const log = createCliLogger(io.stderr, logLevelOf("run", values));
+  if (config.backend === "memory") {
+    log.warn(
+      "memory:// elects within this process only: any other elector run leads at the same time; never use it to guard real work",
+    );
+  }
 
-  const elector = await openElector(openOptions, io);
+  const elector = await openElector({ ...openOptions, logger: log }, io);
   const supervisor = new RunSupervisor({
     elector,
     command,
@@ -102,7 +106,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     graceMs,
     once: values.once === true,
     env: io.env,
-    say,
+    log,
     timeoutMs,
     tryOnce: values.try === true,
   });
@@ -115,18 +119,17 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
       },
     );
     if (current !== undefined) {
-      say(`${current.id} leads (--try); giving up (exit ${notElectedExitCode})`);
+      log.info(
+        { leader: current.id, exitCode: notElectedExitCode },
+        `${current.id} leads (--try); giving up`,
+      );
       await elector.close();
       return notElectedExitCode;
     }
   }
-  if (config.backend === "memory") {
-    say(
-      "WARNING: memory:// elects within this process only: any other elector run leads at the same time; never use it to guard real work",
-    );
-  }
-  say(
-    `campaigning in election "${elector.election}" on ${describeTarget(config)} as ${elector.id}`,
+  log.info(
+    { election: elector.election, id: elector.id, target: describeTarget(config) },
+    `campaigning in election ${elector.election} on ${describeTarget(config)} as ${elector.id}`,
   );
   const listeners = [
     ...stopSignals.map((signal) => listen(io, signal, () => supervisor.stopSignal(signal))),
