@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createMemoryElector, type Elector, type MemoryElector } from "@elector/core";
@@ -276,6 +276,25 @@ describe("elector run", () => {
     expect(electors).toEqual([]);
   });
 
+  it("stands its watchdog down once the command has exited, leaving no process behind", async () => {
+    const { io } = setup();
+    expect(await main(flags("--", "sh", "-c", "exit 0"), io)).toBe(0);
+    const pid = commandPid(io.stderr.text);
+    await waitUntil(() => watchdogOf(pid) === undefined, 2_000);
+  });
+
+  it("stops the command and exits 1 when its watchdog is killed, since elector's death would then orphan it", async () => {
+    const { io, lines, start, started } = setup();
+    const running = start(flags("--", ...recorder));
+    await started();
+    const watchdog = watchdogOf(commandPid(io.stderr.text));
+    expect(watchdog, "no watchdog runs for the command").toBeDefined();
+    process.kill(watchdog ?? 0, "SIGKILL");
+    expect(await running).toBe(1);
+    expect(lines()).toContain("term");
+    expect(io.stderr.text).toContain("the watchdog of sh ended; stopping sh, and elector with it");
+  });
+
   it("starts the command on the waiting candidate once the leader resigns", async () => {
     const { io, lines, competitor, start, started } = setup();
     const other: Elector = competitor();
@@ -291,6 +310,32 @@ describe("elector run", () => {
     await other.close();
   });
 });
+
+/** The pid of the command that `elector run` logged as started. */
+function commandPid(stderr: string): number {
+  const pid = Number(/"commandPid":(\d+)/.exec(stderr)?.[1]);
+  expect(pid).toBeGreaterThan(0);
+  return pid;
+}
+
+/** The live watchdog of the command group `group`, found by its command line. */
+function watchdogOf(group: number): number | undefined {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (
+        argv.includes("elector-watchdog") &&
+        argv.includes(String(group)) &&
+        isRunning(Number(entry))
+      )
+        return Number(entry);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return undefined;
+}
 
 /** Whether `pid` is a live process (a zombie, killed and not yet reaped, is not). */
 function isRunning(pid: number): boolean {
