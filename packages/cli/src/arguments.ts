@@ -14,6 +14,7 @@ export const targetFlags = {
   url: { type: "string" },
   election: { type: "string" },
   "connect-timeout": { type: "string" },
+  "log-level": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const satisfies Record<string, FlagSpec>;
 
@@ -41,11 +42,42 @@ export function parseFlags<const F extends Record<string, FlagSpec>>(
   flags: F,
 ): FlagValues<F> {
   try {
-    return parseArgs({ args: [...argv], options: flags, strict: true, allowPositionals: false })
-      .values as FlagValues<F>;
+    return parseArgs({
+      args: attachNegativeValues(argv, flags),
+      options: flags,
+      strict: true,
+      allowPositionals: false,
+    }).values as FlagValues<F>;
   } catch (error) {
     throw usageError(command, describeParseError(error), error);
   }
+}
+
+/**
+ * `--ttl -5` as `--ttl=-5`: parseArgs takes a value that starts with "-" for a flag and calls
+ * it ambiguous, while a number is plainly the flag's value, whose own check names what is
+ * wrong with it.
+ */
+function attachNegativeValues(argv: readonly string[], flags: Record<string, FlagSpec>): string[] {
+  const args: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index] ?? "";
+    const next = argv[index + 1];
+    const name = arg.startsWith("--") ? arg.slice(2) : undefined;
+    if (
+      name !== undefined &&
+      Object.hasOwn(flags, name) &&
+      flags[name]?.type === "string" &&
+      next !== undefined &&
+      /^-\.?\d/.test(next)
+    ) {
+      args.push(`${arg}=${next}`);
+      index++;
+    } else {
+      args.push(arg);
+    }
+  }
+  return args;
 }
 
 function describeParseError(error: unknown): string {
@@ -64,6 +96,10 @@ function describeParseError(error: unknown): string {
     const flag = /'(--?[\w-]+)/.exec(message)?.[1];
     if (flag !== undefined && message.includes("argument missing")) {
       return `${flag} needs a value`;
+    }
+    // `--id --once`: the value is missing, or starts with "-" and must be attached with "=".
+    if (flag !== undefined && message.includes("ambiguous")) {
+      return `${flag} needs a value; one that starts with "-" goes after "=", as in ${flag}=-x`;
     }
   }
   return message;

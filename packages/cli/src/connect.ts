@@ -1,9 +1,14 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
 import {
   createElector,
   type Elector,
   type ElectorConfig,
+  type ElectorError,
   isElectorError,
   isInvalidOptionError,
+  isRetryableError,
+  type Logger,
   parseElectorUrl,
   redactUrl,
   resolveConfig,
@@ -19,6 +24,8 @@ export interface OpenOptions extends TargetArguments {
   readonly id?: string;
   /** `--ttl` in milliseconds: etcd's lease TTL, ZooKeeper's session timeout, memory's TTL. */
   readonly ttlMs?: number;
+  /** The elector's logger. @defaultValue silent */
+  readonly logger?: Logger;
 }
 
 /**
@@ -101,25 +108,106 @@ export async function openElector(options: OpenOptions, io: CliIo): Promise<Elec
   const pending = create(config, {
     election: options.election,
     ...(options.id === undefined ? {} : { id: options.id }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
   let elector: Elector | undefined;
+  /** The last failure of a probe that was worth trying again, for the message. */
+  let last: unknown;
   try {
     elector = await untilAborted(pending, deadline);
-    await elector.leader({ signal: deadline });
-    return elector;
+    // A backend gives up on one read after its own request timeout (etcd: 5 s): the probe
+    // tries again, so that it is --connect-timeout that bounds the wait, whatever its length.
+    for (;;) {
+      try {
+        await elector.leader({ signal: deadline });
+        return elector;
+      } catch (error) {
+        if (deadline.aborted || !isRetryableError(error)) throw error;
+        last = error;
+        await sleep(probePauseMs, undefined, { signal: deadline });
+      }
+    }
   } catch (error) {
     // An elector that connects after we gave up must not keep the process alive.
     if (elector === undefined) void pending.then((late) => late.close()).catch(() => {});
     else void elector.close().catch(() => {});
     if (isInvalidOptionError(error)) throw asOptionError(options, error);
     if (isElectorError(error) && error.code === "backend-not-installed") {
-      throw new CliError(error.message, { cause: error });
+      throw notInstalled(config.backend, error);
     }
     const why = deadline.aborted
-      ? `no answer within ${options.connectTimeoutMs / 1_000}s (--connect-timeout)`
-      : messageOf(error);
+      ? `no answer within ${options.connectTimeoutMs / 1_000}s (--connect-timeout)${
+          last === undefined ? "" : `; last error: ${describeFailure(last)}`
+        }`
+      : describeFailure(error);
     throw new CliError(`cannot reach ${where}: ${why}`, { cause: error });
   }
+}
+
+/**
+ * The error for a backend package that is not installed, with the command that installs it
+ * where this CLI is: `npm install -g` beside a global elector, whose `require` never looks in
+ * a project's node_modules.
+ */
+function notInstalled(backend: string, error: ElectorError): CliError {
+  const packageName = (error as { packageName?: unknown }).packageName;
+  const name = typeof packageName === "string" ? packageName : `@elector/${backend}`;
+  return new CliError(`the ${backend} backend needs the package ${name}: ${installHint(name)}`, {
+    cause: error,
+  });
+}
+
+/**
+ * How to install `packageName` so that this CLI finds it.
+ *
+ * @param cliPath where this CLI's code lives; npm's global installs live under
+ * `<prefix>/lib/node_modules`.
+ */
+export function installHint(packageName: string, cliPath = fileURLToPath(import.meta.url)): string {
+  const global = /[\\/]lib[\\/]node_modules[\\/]@elector[\\/]cli[\\/]/.test(cliPath);
+  return global
+    ? `install it beside the global elector: npm install -g ${packageName}`
+    : `install it: npm install ${packageName} (npm install -g ${packageName} if elector was installed with -g)`;
+}
+
+/** Between two probes of a server that did not answer. */
+const probePauseMs = 200;
+
+/** What a socket error code means, in the words of a message. */
+const socketErrors: Readonly<Record<string, string>> = {
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset",
+  ETIMEDOUT: "connection timed out",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  ENOTFOUND: "host not found",
+  EAI_AGAIN: "host name lookup failed",
+};
+
+/**
+ * A failure in words a user can act on: the socket error, when there is one, else the
+ * innermost message without gRPC's status prefix and trailer. Never the operation that the
+ * probe used (a `leader()` read), which is no concern of the command that failed.
+ */
+export function describeFailure(error: unknown): string {
+  const messages: string[] = [];
+  for (let cause = error, depth = 0; cause !== undefined && depth < 8; depth++) {
+    messages.push(messageOf(cause));
+    cause = cause instanceof Error ? cause.cause : undefined;
+  }
+  for (const message of messages) {
+    const code = /\b(E[A-Z_]+)\b/.exec(message)?.[1];
+    const meaning = code === undefined ? undefined : socketErrors[code];
+    if (meaning !== undefined) return `${meaning} (${code})`;
+  }
+  const innermost = messages.at(-1) ?? "";
+  return (
+    innermost
+      // "14 UNAVAILABLE: …": the gRPC status, which says nothing more than the text after it.
+      .replace(/^\d+ [A-Z_]+: /, "")
+      .replace(/\.? ?Resolution note: ?$/, "")
+      .trim() || messageOf(error)
+  );
 }
 
 /**
@@ -138,7 +226,7 @@ export async function readWithin<T>(
   } catch (error) {
     const why = deadline.aborted
       ? `no answer within ${options.connectTimeoutMs / 1_000}s (--connect-timeout)`
-      : messageOf(error);
+      : describeFailure(error);
     throw new CliError(`cannot read from ${describeTarget(configFromArguments(options))}: ${why}`, {
       cause: error,
     });

@@ -130,7 +130,7 @@ describe("elector's arguments", () => {
       1,
     );
     expect(io.stderr.text).toBe(
-      "elector: error: cannot reach ZooKeeper at 127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1\n",
+      "elector: error: cannot reach ZooKeeper at 127.0.0.1:1: connection refused (ECONNREFUSED)\n",
     );
   });
 

@@ -3,6 +3,8 @@ const target = `  --url <url>              where elections live (default: $ELECT
                            zk://host:2181[,…][/path], memory://[name]
   --election <name>        the election's name, e.g. billing-cron
   --connect-timeout <dur>  give up when the server does not answer within this (default: 10s)
+  --log-level <level>      trace, debug, info, warn, error, fatal or silent (default: info);
+                           the log is JSON lines (pino) on stderr
   -h, --help               show this help`;
 
 /** Every command's `--help`, and the overview's. */
@@ -22,7 +24,7 @@ Flags:
   --version      print the version
 
 Exit codes: 0 done, 1 failed (e.g. the server cannot be reached), 2 usage error;
-elector run exits with its command's code.
+elector run exits with its command's code, or 75 when --timeout or --try gave up.
 `,
   run: `Usage: elector run --url <url> --election <name> [flags] -- <command> [args…]
 
@@ -33,7 +35,8 @@ SIGKILL after the grace period, and elector campaigns again (unless --once). Whe
 exits by itself, elector resigns and exits with the command's code. SIGINT, SIGTERM, SIGHUP,
 SIGQUIT, SIGUSR1 and SIGUSR2 are forwarded to the command; a stop signal received while no
 command runs ends elector at once. The command runs in a process group of its own: signals
-reach all its processes, and what it leaves running when it exits is killed.
+reach all its processes, what it leaves running when it exits is killed, and a watchdog
+kills the group if elector itself dies (even by SIGKILL).
 
 Flags:
 ${target}
@@ -45,7 +48,11 @@ ${target}
                            gets SIGKILL (default: the backend's safety margin, so that it is
                            gone before the server can elect another leader)
   --once                   do not campaign again after a loss; exit with the command's code
-  --quiet                  print only errors, not elector's own progress lines
+  --timeout <dur>          give up a campaign not won within this: exit 75, command never run
+  --try                    one attempt: run the command if leadership is free now, else exit 75
+  --allow-memory           allow --url memory://, which elects within this process only: every
+                           elector run on it leads at once (for trying elector out)
+  --quiet                  short for --log-level warn
 
 Durations: 10 or 10s (seconds), 500ms, 1m.
 

@@ -77,7 +77,7 @@ describe("withFencing", () => {
 
   test("answers a missing token with 428 and a malformed one with 400, and lets reads through", async () => {
     const url = await serve(
-      withFencing(new MemoryFence(), {}, (_request, response, token) => {
+      withFencing(new MemoryFence(), { resource: "ledger" }, (_request, response, token) => {
         response.end(JSON.stringify({ token: token === undefined ? null : `${token}` }));
       }),
     );
@@ -101,19 +101,61 @@ describe("withFencing", () => {
 
   test("keeps tokens above 2^53 exact on the wire", async () => {
     const url = await serve(
-      withFencing(new MemoryFence(), {}, (_request, response, token) => response.end(`${token}`)),
+      withFencing(new MemoryFence(), { resource: "ledger" }, (_request, response, token) =>
+        response.end(`${token}`),
+      ),
     );
     const response = await fetch(url, { method: "POST", headers: fencingHeaders(2n ** 53n + 1n) });
     expect(await response.text()).toBe("9007199254740993");
   });
 
-  test("fences resources by path by default", async () => {
-    const url = await serve(
-      withFencing(new MemoryFence(), {}, (_request, response) => response.end()),
+  test("takes no default resource: a request path would fence /accounts and /Accounts apart", () => {
+    const handler = () => {};
+    for (const options of [{}, { resource: undefined }]) {
+      expect(() =>
+        withFencing(new MemoryFence(), options as { resource: string }, handler),
+      ).toThrow(
+        "resource must be a non-empty string or a function of the request (required: a path would fence /accounts and /Accounts apart), got undefined",
+      );
+    }
+    expect(() => fencingMiddleware(new MemoryFence(), undefined as never)).toThrow(
+      "options must be an object with a resource, got undefined",
     );
-    expect((await put(`${url}/a?x=1`, 34n)).status).toBe(200);
+  });
+
+  test("refuses a stale token under every spelling of a path once the resource is named", async () => {
+    const url = await serve(
+      withFencing(new MemoryFence(), { resource: "accounts" }, (_request, response) =>
+        response.end(),
+      ),
+    );
+    expect((await put(`${url}/accounts`, 34n)).status).toBe(200);
+    for (const path of ["/accounts/", "/Accounts", "/%61ccounts", "//accounts", "/accounts?x=1"]) {
+      expect((await put(`${url}${path}`, 33n)).status, path).toBe(409);
+    }
+  });
+
+  test("fences by the name a resource function gives, and answers 500 when it gives no name", async () => {
+    const byRoute = (request: { url?: string | undefined }) =>
+      new URL(request.url ?? "/", "http://x").pathname.toLowerCase().replace(/\/+$/, "");
+    const url = await serve(
+      withFencing(new MemoryFence(), { resource: byRoute }, (_request, response) => response.end()),
+    );
+    expect((await put(`${url}/a`, 34n)).status).toBe(200);
     expect((await put(`${url}/b`, 33n)).status).toBe(200);
-    expect((await put(`${url}/a`, 33n)).status).toBe(409);
+    expect((await put(`${url}/A/`, 33n)).status).toBe(409);
+    const nameless = await serve(
+      withFencing(new MemoryFence(), { resource: () => "" }, (_request, response) =>
+        response.end(),
+      ),
+    );
+    expect(await put(nameless, 33n)).toEqual({
+      status: 500,
+      body: {
+        error: "internal-error",
+        message: 'resource must be a function that returns a non-empty string, got ""',
+      },
+    });
   });
 
   test("answers 503 with Retry-After when the fence's store fails", async () => {
@@ -123,7 +165,9 @@ describe("withFencing", () => {
       },
       highest: async () => undefined,
     };
-    const url = await serve(withFencing(failing, {}, (_request, response) => response.end()));
+    const url = await serve(
+      withFencing(failing, { resource: "ledger" }, (_request, response) => response.end()),
+    );
     const response = await fetch(url, { method: "PUT", headers: fencingHeaders(33n) });
     expect(response.status).toBe(503);
     expect(response.headers.get("retry-after")).toBe("1");
@@ -132,7 +176,7 @@ describe("withFencing", () => {
 
   test("answers 500 when the handler throws", async () => {
     const url = await serve(
-      withFencing(new MemoryFence(), {}, async () => {
+      withFencing(new MemoryFence(), { resource: "ledger" }, async () => {
         throw new Error("disk full");
       }),
     );
@@ -188,14 +232,16 @@ describe("fencingMiddleware", () => {
 
   test("validates its options eagerly, naming the option", () => {
     const fence = new MemoryFence();
-    expect(() => fencingMiddleware(fence, { header: "bad header" })).toThrow(
+    expect(() => fencingMiddleware(fence, { resource: "r", header: "bad header" })).toThrow(
       'header must be an HTTP header name, got "bad header"',
     );
     expect(() => fencingMiddleware(fence, { resource: "" })).toThrow(/^resource must be/);
-    expect(() => fencingMiddleware({} as Fence)).toThrow("fence must be a Fence, got an object");
-    expect(() => fencingMiddleware(fence, { exclusive: "yes" as unknown as boolean })).toThrow(
-      'exclusive must be a boolean, got "yes"',
+    expect(() => fencingMiddleware({} as Fence, { resource: "r" })).toThrow(
+      "fence must be a Fence, got an object",
     );
+    expect(() =>
+      fencingMiddleware(fence, { resource: "r", exclusive: "yes" as unknown as boolean }),
+    ).toThrow('exclusive must be a boolean, got "yes"');
   });
 });
 

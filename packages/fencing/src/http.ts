@@ -50,11 +50,15 @@ export interface FencingRefusal {
 export interface FencingMiddlewareOptions {
   /**
    * The resource a request writes to: a fixed name, or a function of the request. Requests
-   * for different resources are fenced independently.
+   * for different resources are fenced independently, so two names for one resource let a
+   * stale token through the name that has not seen the newer one.
    *
-   * @defaultValue the request's path, without the query string
+   * Required: there is no default. The request's path would be one, but `/accounts`,
+   * `/accounts/`, `/Accounts` and `/%61ccounts` reach the same handler in many routers and
+   * would be fenced apart. A function of the request must map every spelling of a resource
+   * to one name (lowercase it if routing ignores case, drop trailing slashes, decode).
    */
-  readonly resource?: string | ((request: IncomingMessage) => string);
+  readonly resource: string | ((request: IncomingMessage) => string);
   /**
    * The header that carries the token.
    *
@@ -103,12 +107,15 @@ interface ResolvedOptions {
 }
 
 function resolveOptions(options: FencingMiddlewareOptions): ResolvedOptions {
-  const resource = options.resource ?? pathOf;
+  if (typeof options !== "object" || options === null) {
+    throw new InvalidFencingOptionError("options", options, "an object with a resource");
+  }
+  const resource = options.resource;
   if (typeof resource !== "function" && (typeof resource !== "string" || resource === "")) {
     throw new InvalidFencingOptionError(
       "resource",
       resource,
-      "a non-empty string or a function of the request",
+      "a non-empty string or a function of the request (required: a path would fence /accounts and /Accounts apart)",
     );
   }
   const header = options.header ?? FENCING_TOKEN_HEADER;
@@ -131,10 +138,6 @@ function resolveOptions(options: FencingMiddlewareOptions): ResolvedOptions {
   });
 }
 
-function pathOf(request: IncomingMessage): string {
-  return new URL(request.url ?? "/", "http://resource").pathname;
-}
-
 /**
  * A middleware for `node:http`-style servers (Connect, Express) that admits each write's
  * fencing token through `fence` before the handler runs. A request whose token is stale is
@@ -153,7 +156,7 @@ function pathOf(request: IncomingMessage): string {
  */
 export function fencingMiddleware(
   fence: Fence,
-  options: FencingMiddlewareOptions = {},
+  options: FencingMiddlewareOptions,
 ): FencingMiddleware {
   if (typeof fence !== "object" || fence === null || typeof fence.admit !== "function") {
     throw new InvalidFencingOptionError("fence", fence, "a Fence");
@@ -235,6 +238,13 @@ async function admit(
     return false;
   }
   const resource = options.resource(request);
+  if (typeof resource !== "string" || resource === "") {
+    throw new InvalidFencingOptionError(
+      "resource",
+      resource,
+      "a function that returns a non-empty string",
+    );
+  }
   let finished = false;
   response.once("close", () => {
     finished = true;

@@ -137,8 +137,9 @@ describe.each(backends)("elector run on $name", (backend) => {
     try {
       const sigterm = await c.waitForLine(/^sigterm c$/, failoverBoundMs + 1_000);
       expect(sigterm.at - pausedAt).toBeLessThan(failoverBoundMs);
+      // The elector's own log line, JSON with the reason.
       await c.waitForLine(
-        /leadership lost \((deadline-passed|connection-lost|session-expired|lease-expired)\)/,
+        /"reason":"(deadline-passed|connection-lost|session-expired|lease-expired)".*"msg":"leadership ended"/,
         1_000,
       );
       await c.waitForLine(/sh exited with code 0/, 1_000);

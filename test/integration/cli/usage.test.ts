@@ -40,6 +40,34 @@ describe("the elector binary", () => {
     );
   });
 
+  it("refuses a negative duration with exit code 2, naming the flag, the value and the range", async () => {
+    const result = await runCli(
+      ["run", "--url", "etcd://127.0.0.1:2379", "--election", "e", "--ttl", "-5", "--", "true"],
+      startupMs,
+    );
+    expect(result.exit.code).toBe(2);
+    expect(result.stderr).toBe(
+      'elector: error: --ttl must be a duration from 1ms to 3600s such as 10, 10s or 500ms, got "-5" (see: elector run --help)\n',
+    );
+  });
+
+  it("refuses run on memory:// without --allow-memory, and warns with it", async () => {
+    const refused = await runCli(
+      ["run", "--url", "memory://", "--election", "e", "--", "true"],
+      startupMs,
+    );
+    expect(refused.exit.code).toBe(2);
+    expect(refused.stderr).toBe(
+      "elector: error: --url memory:// elects within this one process only, so every elector run on it leads at once; use etcd:// or zk://, or add --allow-memory to try elector out alone (see: elector run --help)\n",
+    );
+    const allowed = await runCli(
+      ["run", "--url", "memory://", "--election", "e", "--allow-memory", "--", "true"],
+      startupMs,
+    );
+    expect(allowed.exit.code).toBe(0);
+    expect(allowed.stderr).toMatch(/WARNING: memory:\/\/ elects within this process only/);
+  });
+
   it.each([
     ["etcd", "etcd"],
     ["ZooKeeper", "zk"],
@@ -70,6 +98,29 @@ describe("the elector binary", () => {
       expect(result.elapsedMs).toBeLessThan(timeoutMs + startupMs);
     },
   );
+
+  it("waits out a --connect-timeout longer than etcd's 5 s request timeout, and says why in plain words", async () => {
+    const port = await closedPort();
+    // Twice etcd's request timeout: a single read would have failed within it.
+    const timeoutMs = 10_000;
+    const target = ["--url", `etcd://127.0.0.1:${port}`, "--election", "e"];
+    const flags = [...target, "--connect-timeout", `${timeoutMs / 1_000}s`];
+    // Both at once: each command probes the server the same way.
+    const [participants, run] = await Promise.all([
+      runCli(["participants", ...flags], timeoutMs + startupMs),
+      runCli(["run", ...flags, "--", "true"], timeoutMs + startupMs),
+    ]);
+    for (const result of [participants, run]) {
+      expect(result.exit.code).toBe(1);
+      expect(result.elapsedMs).toBeGreaterThanOrEqual(timeoutMs);
+      // The last error, when a read failed before the deadline, in words; no gRPC text.
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^elector: error: cannot reach etcd at 127\\.0\\.0\\.1:${port}: no answer within 10s \\(--connect-timeout\\)(; last error: connection refused \\(ECONNREFUSED\\))?\n$`,
+        ),
+      );
+    }
+  });
 });
 
 /** A port on which nothing listens: one the kernel just handed out and we closed. */

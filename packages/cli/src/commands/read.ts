@@ -3,6 +3,7 @@ import { parseFlags, targetArguments, targetFlags } from "../arguments.js";
 import { type OpenOptions, openElector, readWithin } from "../connect.js";
 import { leaderJson, leaderText, participantJson, participantText } from "../format.js";
 import type { CliIo } from "../io.js";
+import { createCliLogger, logLevelOf } from "../log.js";
 import { usageOf } from "../usage.js";
 
 const flags = { ...targetFlags, json: { type: "boolean" } } as const;
@@ -18,7 +19,8 @@ async function open(
     io.stdout.write(usageOf(command) ?? "");
     return undefined;
   }
-  const options = { ...targetArguments(command, values, io.env), command };
+  const logger = createCliLogger(io.stderr, logLevelOf(command, values));
+  const options = { ...targetArguments(command, values, io.env), command, logger };
   const elector = await openElector(options, io);
   return { elector, json: values.json === true, options };
 }

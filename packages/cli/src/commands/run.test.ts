@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createMemoryElector, type Elector, type MemoryElector } from "@elector/core";
@@ -71,6 +71,7 @@ const flags = (...extra: string[]) => [
   "jobs",
   "--id",
   "me",
+  "--allow-memory",
   ...extra,
 ];
 
@@ -82,6 +83,51 @@ const recorder = [
   "-c",
   'trap \'kill $pid 2>/dev/null; echo term >> "$OUT"; exit 5\' TERM; sleep 1000 & pid=$!; echo "started $ELECTOR_FENCING_TOKEN $ELECTOR_LEADER_ID $ELECTOR_ELECTION" >> "$OUT"; wait $pid 2>/dev/null',
 ];
+
+describe("elector run's log", () => {
+  it("is JSON lines on stderr, with the level's name, the time and elector's own bindings", async () => {
+    const { io } = setup();
+    expect(await main(flags("--", "true"), io)).toBe(0);
+    const lines = io.stderr.lines.map((line) => JSON.parse(line));
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) {
+      expect(line).toMatchObject({
+        name: "elector",
+        time: expect.any(String),
+        msg: expect.any(String),
+      });
+      expect(["debug", "info", "warn", "error"]).toContain(line.level);
+    }
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: "info", msg: "elected", election: "jobs", id: "me" }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: "info", msg: "true exited with code 0; resigning" }),
+    );
+  });
+
+  it("keeps to --log-level, and --quiet is --log-level warn", async () => {
+    const { io } = setup();
+    expect(await main(flags("--log-level", "warn", "--", "true"), io)).toBe(0);
+    expect(io.stderr.lines.map((line) => JSON.parse(line).level)).toEqual(["warn"]);
+    const quiet = setup();
+    expect(await main(flags("--quiet", "--", "true"), quiet.io)).toBe(0);
+    expect(quiet.io.stderr.lines.map((line) => JSON.parse(line).level)).toEqual(["warn"]);
+    const debug = setup();
+    expect(await main(flags("--log-level", "debug", "--", "true"), debug.io)).toBe(0);
+    expect(debug.io.stderr.text).toContain('"level":"debug"');
+  });
+
+  it("refuses an unknown level, or --quiet with --log-level, with exit code 2", async () => {
+    const { io } = setup();
+    expect(await main(flags("--log-level", "loud", "--", "true"), io)).toBe(2);
+    expect(io.stderr.text).toBe(
+      'elector: error: --log-level must be one of trace, debug, info, warn, error, fatal, silent, got "loud" (see: elector run --help)\n',
+    );
+    const both = setup();
+    expect(await main(flags("--quiet", "--log-level", "info", "--", "true"), both.io)).toBe(2);
+  });
+});
 
 describe("elector run", () => {
   it("passes the fencing token, leader id and election to the command, and exits with its code when it exits by itself", async () => {
@@ -110,7 +156,17 @@ describe("elector run", () => {
     electors[0]?.faults.expireSession();
     expect(await running).toBe(5);
     expect(lines()).toEqual([expect.stringMatching(/^started \d+ me jobs$/), "term"]);
-    expect(io.stderr.text).toContain("leadership lost (lease-expired)");
+    // The elector's own line, with the bindings of its logger.
+    expect(io.stderr.lines.map((line) => JSON.parse(line))).toContainEqual(
+      expect.objectContaining({
+        level: "warn",
+        msg: "leadership ended",
+        reason: "lease-expired",
+        election: "jobs",
+        id: "me",
+        backend: "memory",
+      }),
+    );
   });
 
   it("sends SIGKILL when the command outlives the grace period after SIGTERM", async () => {
@@ -171,7 +227,7 @@ describe("elector run", () => {
     await using other = competitor();
     await other.campaign();
     const running = start(flags("--", ...recorder));
-    await io.stderr.waitFor(/campaigning in election "jobs"/, 5_000);
+    await io.stderr.waitFor(/campaigning in election jobs /, 5_000);
     io.signals.emit("SIGINT", "SIGINT");
     expect(await running).toBe(130);
     expect(lines()).toEqual([]);
@@ -199,10 +255,44 @@ describe("elector run", () => {
     await waitUntil(() => !isRunning(grandchild), 2_000);
   });
 
-  it("exits with 127 when the command does not exist", async () => {
+  it("refuses a command that does not exist with 127 before campaigning, and says nothing of it starting", async () => {
+    const { io, electors } = setup();
+    const missing = join(directory, "no-such-command");
+    expect(await main(flags("--", missing), io)).toBe(127);
+    expect(io.stderr.text).toBe(`elector: error: command not found: ${missing} does not exist\n`);
+    expect(electors).toEqual([]);
+    expect(await main(flags("--", "no-such-command-anywhere"), io)).toBe(127);
+    expect(io.stderr.lines[1]).toBe(
+      'elector: error: command not found: "no-such-command-anywhere" is in no directory of PATH',
+    );
+  });
+
+  it("refuses a command that is not executable with 126 before campaigning", async () => {
+    const { io, electors } = setup();
+    const plain = join(directory, "plain-file");
+    writeFileSync(plain, "echo hi\n", { mode: 0o644 });
+    expect(await main(flags("--", plain), io)).toBe(126);
+    expect(io.stderr.text).toBe(`elector: error: cannot run ${plain}: it is not executable\n`);
+    expect(electors).toEqual([]);
+  });
+
+  it("stands its watchdog down once the command has exited, leaving no process behind", async () => {
     const { io } = setup();
-    expect(await main(flags("--", join(directory, "no-such-command")), io)).toBe(127);
-    expect(io.stderr.text).toMatch(/could not be started: spawn .*ENOENT/);
+    expect(await main(flags("--", "sh", "-c", "exit 0"), io)).toBe(0);
+    const pid = commandPid(io.stderr.text);
+    await waitUntil(() => watchdogOf(pid) === undefined, 2_000);
+  });
+
+  it("stops the command and exits 1 when its watchdog is killed, since elector's death would then orphan it", async () => {
+    const { io, lines, start, started } = setup();
+    const running = start(flags("--", ...recorder));
+    await started();
+    const watchdog = watchdogOf(commandPid(io.stderr.text));
+    expect(watchdog, "no watchdog runs for the command").toBeDefined();
+    process.kill(watchdog ?? 0, "SIGKILL");
+    expect(await running).toBe(1);
+    expect(lines()).toContain("term");
+    expect(io.stderr.text).toContain("the watchdog of sh ended; stopping sh, and elector with it");
   });
 
   it("starts the command on the waiting candidate once the leader resigns", async () => {
@@ -220,6 +310,32 @@ describe("elector run", () => {
     await other.close();
   });
 });
+
+/** The pid of the command that `elector run` logged as started. */
+function commandPid(stderr: string): number {
+  const pid = Number(/"commandPid":(\d+)/.exec(stderr)?.[1]);
+  expect(pid).toBeGreaterThan(0);
+  return pid;
+}
+
+/** The live watchdog of the command group `group`, found by its command line. */
+function watchdogOf(group: number): number | undefined {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (
+        argv.includes("elector-watchdog") &&
+        argv.includes(String(group)) &&
+        isRunning(Number(entry))
+      )
+        return Number(entry);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return undefined;
+}
 
 /** Whether `pid` is a live process (a zombie, killed and not yet reaped, is not). */
 function isRunning(pid: number): boolean {

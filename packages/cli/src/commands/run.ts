@@ -7,9 +7,11 @@ import {
   targetFlags,
 } from "../arguments.js";
 import { messageOf, usageError } from "../cli-error.js";
-import { configFromArguments, describeTarget, openElector } from "../connect.js";
+import { findCommand } from "../command-path.js";
+import { configFromArguments, describeTarget, openElector, readWithin } from "../connect.js";
 import type { CliIo } from "../io.js";
-import { RunSupervisor } from "../run-supervisor.js";
+import { createCliLogger, logLevelOf } from "../log.js";
+import { notElectedExitCode, RunSupervisor } from "../run-supervisor.js";
 import { usage } from "../usage.js";
 
 const flags = {
@@ -19,6 +21,9 @@ const flags = {
   ttl: { type: "string" },
   grace: { type: "string" },
   once: { type: "boolean" },
+  "allow-memory": { type: "boolean" },
+  timeout: { type: "string" },
+  try: { type: "boolean" },
   quiet: { type: "boolean" },
 } as const;
 
@@ -73,11 +78,27 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     values.grace === undefined
       ? resolveConfig(config).safetyMarginMs
       : parseDuration("run", "--grace", values.grace, { maxMs: 3_600_000 });
-  const say = (line: string) => {
-    if (values.quiet !== true) io.stderr.write(`elector: ${line}\n`);
-  };
+  const timeoutMs =
+    values.timeout === undefined
+      ? undefined
+      : parseDuration("run", "--timeout", values.timeout, { minMs: 1 });
+  // memory:// lives in this one process: a second `elector run` elsewhere leads beside it.
+  if (config.backend === "memory" && values["allow-memory"] !== true) {
+    throw usageError(
+      "run",
+      "--url memory:// elects within this one process only, so every elector run on it leads at once; use etcd:// or zk://, or add --allow-memory to try elector out alone",
+    );
+  }
+  // Before campaigning: a command that cannot start must not take the leadership.
+  findCommand(command, io.env);
+  const log = createCliLogger(io.stderr, logLevelOf("run", values));
+  if (config.backend === "memory") {
+    log.warn(
+      "memory:// elects within this process only: any other elector run leads at the same time; never use it to guard real work",
+    );
+  }
 
-  const elector = await openElector(openOptions, io);
+  const elector = await openElector({ ...openOptions, logger: log }, io);
   const supervisor = new RunSupervisor({
     elector,
     command,
@@ -85,10 +106,30 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     graceMs,
     once: values.once === true,
     env: io.env,
-    say,
+    log,
+    timeoutMs,
+    tryOnce: values.try === true,
   });
-  say(
-    `campaigning in election "${elector.election}" on ${describeTarget(config)} as ${elector.id}`,
+  if (values.try === true) {
+    // Leadership is taken: do not even join the line.
+    const current = await readWithin(openOptions, (signal) => elector.leader({ signal })).catch(
+      async (error: unknown) => {
+        await elector.close();
+        throw error;
+      },
+    );
+    if (current !== undefined) {
+      log.info(
+        { leader: current.id, exitCode: notElectedExitCode },
+        `${current.id} leads (--try); giving up`,
+      );
+      await elector.close();
+      return notElectedExitCode;
+    }
+  }
+  log.info(
+    { election: elector.election, id: elector.id, target: describeTarget(config) },
+    `campaigning in election ${elector.election} on ${describeTarget(config)} as ${elector.id}`,
   );
   const listeners = [
     ...stopSignals.map((signal) => listen(io, signal, () => supervisor.stopSignal(signal))),
