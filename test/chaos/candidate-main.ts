@@ -10,7 +10,7 @@
 // checker must then report violations.
 //
 // Environment: CHAOS_URL, CHAOS_ELECTION, CHAOS_ID, CHAOS_LEDGER, CHAOS_RESOURCE,
-// CHAOS_TICK_MS, CHAOS_MODE, CHAOS_BREAK, CHAOS_ZOMBIE_MS, CHAOS_OVERSIZED_BYTES.
+// CHAOS_TICK_MS, CHAOS_TTL_MS, CHAOS_MODE, CHAOS_BREAK, CHAOS_ZOMBIE_MS, CHAOS_OVERSIZED_BYTES.
 import { createInterface } from "node:readline";
 import { setTimeout as delay } from "node:timers/promises";
 import { createElector, type Elector, type Leadership, lead } from "@elector/core";
@@ -35,6 +35,7 @@ const mode = env("CHAOS_MODE");
 const broken = process.env.CHAOS_BREAK === "1";
 const zombieMs = Number(process.env.CHAOS_ZOMBIE_MS ?? 0);
 const oversizedBytes = Number(process.env.CHAOS_OVERSIZED_BYTES ?? 2 * 1024 * 1024);
+const ttlMs = Number(env("CHAOS_TTL_MS"));
 const ledger = new LedgerWriter(env("CHAOS_LEDGER"), id);
 
 /** Records in the ledger and tells the nemesis on stdout. */
@@ -43,7 +44,8 @@ function record(event: string, fields: Record<string, unknown> = {}, t = process
   process.stdout.write(`${entryLine({ t, by: id, event, pid: process.pid, ...fields })}\n`);
 }
 
-const message = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+const message = (error: unknown) =>
+  error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 
 // A crash is a finding: record it, then die as Node would have.
 process.on("uncaughtException", (error) => {
@@ -143,7 +145,7 @@ async function oversized(): Promise<void> {
   const term = leadership;
   if (term !== undefined) {
     try {
-      await term.proclaim(value, { signal: AbortSignal.timeout(10_000) });
+      await term.proclaim(value, { signal: AbortSignal.timeout(2 * ttlMs) });
       record("oversized", { call: "proclaim", outcome: "accepted", token: term.token });
     } catch (error) {
       record("oversized", { call: "proclaim", outcome: message(error), token: term.token });
@@ -151,12 +153,16 @@ async function oversized(): Promise<void> {
   }
   const probe = await createElector(url, { election, id: `${id}-oversized` });
   try {
-    const won = await probe.campaign({ value, signal: AbortSignal.timeout(10_000) });
+    // A value this large must be refused at once; a campaign still pending after two TTLs is
+    // one that retries what can never pass.
+    const won = await probe.campaign({ value, signal: AbortSignal.timeout(2 * ttlMs) });
     record("oversized", { call: "campaign", outcome: "elected", token: won.token });
   } catch (error) {
     record("oversized", { call: "campaign", outcome: message(error) });
   } finally {
-    await probe.close().catch((error: unknown) => record("close-failed", { message: message(error) }));
+    await probe
+      .close()
+      .catch((error: unknown) => record("close-failed", { message: message(error) }));
   }
 }
 
@@ -179,7 +185,9 @@ while (!stopping.signal.aborted) {
       while (!stopping.signal.aborted) {
         const term = await current.campaign({ signal: stopping.signal });
         await work(term, gen);
-        await term.resign().catch((error: unknown) => record("resign-failed", { message: message(error) }));
+        await term
+          .resign()
+          .catch((error: unknown) => record("resign-failed", { message: message(error) }));
       }
     }
   } catch (error) {

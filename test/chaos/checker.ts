@@ -126,7 +126,10 @@ export function check(entries: readonly LedgerEntry[], final: FinalState): Check
   const acks = entries.filter((entry) => entry.event === "ack");
   if (final.held === undefined) {
     if (acks.length > 0) {
-      add("acknowledged write lost", `the resource's log could not be read; ${acks.length} writes were acknowledged`);
+      add(
+        "acknowledged write lost",
+        `the resource's log could not be read; ${acks.length} writes were acknowledged`,
+      );
     }
   } else {
     const held = new Map(final.held.map((write) => [`${write.pid}:${write.seq}`, write.token]));
@@ -141,8 +144,10 @@ export function check(entries: readonly LedgerEntry[], final: FinalState): Check
     }
   }
 
-  for (const node of final.nodes) add("orphan key or znode", `${node} remains after every candidate closed`);
-  for (const lease of final.leases) add("leaked lease", `${lease} remains after every candidate closed`);
+  for (const node of final.nodes)
+    add("orphan key or znode", `${node} remains after every candidate closed`);
+  for (const lease of final.leases)
+    add("leaked lease", `${lease} remains after every candidate closed`);
 
   for (const entry of entries) {
     if (entry.event === "crash") {
@@ -168,7 +173,8 @@ export function check(entries: readonly LedgerEntry[], final: FinalState): Check
     terms: entries.filter((entry) => entry.event === "elected").length,
     writes: {
       acknowledged: acks.length,
-      refused: entries.filter((entry) => entry.event === "refused" && entry.by !== "resource").length,
+      refused: entries.filter((entry) => entry.event === "refused" && entry.by !== "resource")
+        .length,
     },
     stalls: entries.filter((entry) => entry.event === "settled" && entry.ok === false).length,
     oversized,
@@ -191,7 +197,10 @@ export function failoverFigures(entries: readonly LedgerEntry[]): FailoverFigure
     const before = fault.leaderToken === undefined ? undefined : BigInt(str(fault.leaderToken));
     if (before === undefined) return;
     const successor = elected.find(
-      (entry) => entry.t > fault.t && (next === undefined || entry.t < next) && (entry.token as bigint) > before,
+      (entry) =>
+        entry.t > fault.t &&
+        (next === undefined || entry.t < next) &&
+        (entry.token as bigint) > before,
     );
     if (successor !== undefined) figures.times.push(ms(successor.t - fault.t));
   });
@@ -227,8 +236,11 @@ export function formatReport(result: CheckResult, shown = 5): string[] {
     );
   }
   lines.push("  failover by fault kind (from the fault to a greater token elected):");
-  lines.push(`    ${"kind".padEnd(18)} ${"faults".padStart(6)} ${"deposed".padStart(8)} ${"median".padStart(9)} ${"p90".padStart(9)}`);
-  const fmt = (value: number | undefined) => (value === undefined ? "-" : `${Math.round(value)} ms`);
+  lines.push(
+    `    ${"kind".padEnd(18)} ${"faults".padStart(6)} ${"deposed".padStart(8)} ${"median".padStart(9)} ${"p90".padStart(9)}`,
+  );
+  const fmt = (value: number | undefined) =>
+    value === undefined ? "-" : `${Math.round(value)} ms`;
   for (const figures of result.failover) {
     lines.push(
       `    ${figures.kind.padEnd(18)} ${String(figures.faults).padStart(6)} ${String(figures.deposed).padStart(8)} ${fmt(figures.medianMs).padStart(9)} ${fmt(figures.p90Ms).padStart(9)}`,

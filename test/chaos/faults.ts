@@ -48,12 +48,21 @@ export interface PlannedFault {
  * `count` faults: rounds in which every available kind occurs once, each round shuffled, so a
  * short run still covers the catalogue.
  */
-export function planFaults(random: Random, kinds: readonly FaultKind[], count: number): PlannedFault[] {
+export function planFaults(
+  random: Random,
+  kinds: readonly FaultKind[],
+  count: number,
+): PlannedFault[] {
   const plan: PlannedFault[] = [];
   while (plan.length < count) {
     for (const kind of random.shuffle(kinds)) {
       if (plan.length === count) break;
-      plan.push({ kind, atLeader: random.next() < 0.75, pick: random.next(), length: random.next() });
+      plan.push({
+        kind,
+        atLeader: random.next() < 0.75,
+        pick: random.next(),
+        length: random.next(),
+      });
     }
   }
   return plan;
@@ -115,11 +124,13 @@ export async function inject(fault: PlannedFault, context: FaultContext): Promis
     case "block-loop":
       return candidateFault(fault.atLeader, async (candidate) => {
         candidate.process.send(`block ${pastTtl}`);
-        await candidate.process.log.waitFor(
-          (event) => event.event === "block-end",
-          pastTtl + 30_000,
-          candidate.process.log.events.length,
-        ).catch(() => {});
+        await candidate.process.log
+          .waitFor(
+            (event) => event.event === "block-end",
+            pastTtl + 30_000,
+            candidate.process.log.events.length,
+          )
+          .catch(() => {});
       });
     case "partition":
       return candidateFault(fault.atLeader, async (candidate) => {
@@ -143,7 +154,11 @@ export async function inject(fault: PlannedFault, context: FaultContext): Promis
       return candidateFault(false, async (candidate) => {
         candidate.process.send("close");
         await candidate.process.log
-          .waitFor((event) => event.event === "close-done" || event.event === "close-failed", 30_000, candidate.process.log.events.length)
+          .waitFor(
+            (event) => event.event === "close-done" || event.event === "close-failed",
+            30_000,
+            candidate.process.log.events.length,
+          )
           .catch(() => {});
       });
     case "oversized":
@@ -151,7 +166,11 @@ export async function inject(fault: PlannedFault, context: FaultContext): Promis
         const from = candidate.process.log.events.length;
         candidate.process.send("oversized");
         await candidate.process.log
-          .waitFor((event) => event.event === "oversized" && event.call === "campaign", 30_000, from)
+          .waitFor(
+            (event) => event.event === "oversized" && event.call === "campaign",
+            30_000,
+            from,
+          )
           .catch(() => {});
       });
     case "pause-member":

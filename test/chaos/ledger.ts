@@ -33,7 +33,9 @@ export class LedgerWriter {
 
 /** An entry as a JSON line, bigints as decimal strings. */
 export function entryLine(entry: LedgerEntry): string {
-  return JSON.stringify(entry, (_, value) => (typeof value === "bigint" ? value.toString() : value));
+  return JSON.stringify(entry, (_, value) =>
+    typeof value === "bigint" ? value.toString() : value,
+  );
 }
 
 /** Fields that hold bigints, turned back from their decimal strings when read. */

@@ -30,6 +30,7 @@ const settled = await Promise.allSettled(
       broken: options.broken,
       candidates: options.candidates,
       ledgerDir: options.ledgerDir,
+      kinds: options.kinds,
       userUrl,
       say: (line) => console.log(`[${backend}] ${line}`),
     }),
@@ -43,7 +44,9 @@ for (const [index, outcome] of settled.entries()) {
   console.log("");
   if (outcome.status === "rejected") {
     failed = true;
-    console.log(`${backend}: the run failed: ${outcome.reason instanceof Error ? (outcome.reason.stack ?? outcome.reason.message) : String(outcome.reason)}`);
+    console.log(
+      `${backend}: the run failed: ${outcome.reason instanceof Error ? (outcome.reason.stack ?? outcome.reason.message) : String(outcome.reason)}`,
+    );
     continue;
   }
   const run: RunResult = outcome.value;
@@ -53,7 +56,7 @@ for (const [index, outcome] of settled.entries()) {
   for (const line of formatReport(run.result)) console.log(line);
   if (run.result.violations.length > 0) {
     console.log(
-      `  reproduce the schedule with: pnpm chaos --backend ${run.backend} --seed ${options.seed} --faults ${run.faults}${options.broken ? " --break" : ""}`,
+      `  reproduce the schedule with: pnpm chaos --backend ${run.backend} --seed ${options.seed} --faults ${run.faults}${options.kinds === undefined ? "" : ` --kinds ${options.kinds.join(",")}`}${options.broken ? " --break" : ""}`,
     );
   }
 }

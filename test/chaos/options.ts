@@ -1,4 +1,5 @@
 // `pnpm chaos` flags: parsed without a library, each failure naming the flag and the value.
+import { type FaultKind, faultKinds } from "./faults.js";
 import type { Backend } from "./servers.js";
 
 export interface ChaosOptions {
@@ -10,6 +11,8 @@ export interface ChaosOptions {
   readonly backends: readonly Backend[];
   readonly candidates: number;
   readonly ledgerDir: string;
+  /** The fault kinds to draw from; undefined for every kind the servers allow. */
+  readonly kinds: readonly FaultKind[] | undefined;
 }
 
 /** Faults per backend of each profile. */
@@ -33,6 +36,7 @@ Flags:
                          printed so that the schedule can be replayed.
   --backend B            etcd, zookeeper or both (default both; ELECTOR_URL's with it).
   --candidates N         candidate processes per backend, 2 to 9 (default 3).
+  --kinds K,K…           draw only these fault kinds: ${faultKinds.join(", ")}.
   --break                run broken candidates (they ignore their signal after a loss and
                          write unfenced): the checker must report violations.
   --ledger-dir DIR       where the JSON-lines ledgers go (default .cache/chaos).
@@ -57,17 +61,21 @@ export function parseChaosOptions(
   let backend: string | undefined;
   let candidates = 3;
   let ledgerDir = ".cache/chaos";
+  let kinds: FaultKind[] | undefined;
   const args = [...argv];
   const integer = (flag: string, value: string | undefined, min: number, max: number) => {
     const parsed = Number(value);
     if (value === undefined || !/^\d+$/.test(value) || parsed < min || parsed > max) {
-      throw new ChaosUsageError(`${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(value ?? "")}`);
+      throw new ChaosUsageError(
+        `${flag} must be an integer from ${min} to ${max}, got ${JSON.stringify(value ?? "")}`,
+      );
     }
     return parsed;
   };
   while (args.length > 0) {
     const arg = args.shift() as string;
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? arg.split(/=(.*)/s, 2) : [arg, undefined];
+    const [flag, inline] =
+      arg.startsWith("--") && arg.includes("=") ? arg.split(/=(.*)/s, 2) : [arg, undefined];
     const value = () => inline ?? args.shift();
     switch (flag) {
       case "--help":
@@ -77,7 +85,9 @@ export function parseChaosOptions(
       case "--profile": {
         const chosen = value();
         if (chosen !== "short" && chosen !== "long") {
-          throw new ChaosUsageError(`--profile must be short or long, got ${JSON.stringify(chosen ?? "")}`);
+          throw new ChaosUsageError(
+            `--profile must be short or long, got ${JSON.stringify(chosen ?? "")}`,
+          );
         }
         profile = chosen;
         break;
@@ -94,7 +104,9 @@ export function parseChaosOptions(
       case "--backend":
         backend = value();
         if (backend !== "etcd" && backend !== "zookeeper" && backend !== "both") {
-          throw new ChaosUsageError(`--backend must be etcd, zookeeper or both, got ${JSON.stringify(backend ?? "")}`);
+          throw new ChaosUsageError(
+            `--backend must be etcd, zookeeper or both, got ${JSON.stringify(backend ?? "")}`,
+          );
         }
         break;
       case "--candidates":
@@ -102,8 +114,20 @@ export function parseChaosOptions(
         break;
       case "--ledger-dir": {
         const dir = value();
-        if (dir === undefined || dir === "") throw new ChaosUsageError("--ledger-dir needs a directory");
+        if (dir === undefined || dir === "")
+          throw new ChaosUsageError("--ledger-dir needs a directory");
         ledgerDir = dir;
+        break;
+      }
+      case "--kinds": {
+        const list = (value() ?? "").split(",").filter(Boolean);
+        const unknown = list.filter((kind) => !(faultKinds as readonly string[]).includes(kind));
+        if (list.length === 0 || unknown.length > 0) {
+          throw new ChaosUsageError(
+            `--kinds must list fault kinds among ${faultKinds.join(", ")}, got ${JSON.stringify(unknown.join(",") || "")}`,
+          );
+        }
+        kinds = list as FaultKind[];
         break;
       }
       default:
@@ -114,16 +138,20 @@ export function parseChaosOptions(
   let backends: Backend[];
   if (url !== undefined && url !== "") {
     const scheme = /^([a-z]+):\/\//i.exec(url)?.[1]?.toLowerCase();
-    const own: Backend | undefined = scheme === "zk" ? "zookeeper" : scheme === "etcd" || scheme === "etcds" ? "etcd" : undefined;
+    const own: Backend | undefined =
+      scheme === "zk" ? "zookeeper" : scheme === "etcd" || scheme === "etcds" ? "etcd" : undefined;
     if (own === undefined) {
-      throw new ChaosUsageError("ELECTOR_URL must be an etcd://, etcds:// or zk:// URL for the chaos campaign");
+      throw new ChaosUsageError(
+        "ELECTOR_URL must be an etcd://, etcds:// or zk:// URL for the chaos campaign",
+      );
     }
     if (backend !== undefined && backend !== "both" && backend !== own) {
       throw new ChaosUsageError(`--backend ${backend} disagrees with ELECTOR_URL, which is ${own}`);
     }
     backends = [own];
   } else {
-    backends = backend === undefined || backend === "both" ? ["etcd", "zookeeper"] : [backend as Backend];
+    backends =
+      backend === undefined || backend === "both" ? ["etcd", "zookeeper"] : [backend as Backend];
   }
   return {
     help,
@@ -134,5 +162,6 @@ export function parseChaosOptions(
     backends,
     candidates,
     ledgerDir,
+    kinds,
   };
 }

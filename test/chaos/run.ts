@@ -10,6 +10,7 @@ import {
   availableKinds,
   type CandidateHandle,
   type FaultContext,
+  type FaultKind,
   inject,
   planFaults,
 } from "./faults.js";
@@ -24,6 +25,8 @@ export interface RunOptions {
   readonly broken: boolean;
   readonly candidates: number;
   readonly ledgerDir: string;
+  /** Fault kinds to draw from; undefined for all the servers allow. */
+  readonly kinds?: readonly FaultKind[] | undefined;
   /** The user's servers (ELECTOR_URL), else local containers. */
   readonly userUrl?: string | undefined;
   /** Prints a progress line. */
@@ -68,7 +71,9 @@ class Candidate implements CandidateHandle {
         code: exit.code,
         signal: exit.signal,
         expected,
-        ...(expected ? {} : { why: this.#expectExit ? "did not close in time" : child.stderr().slice(-500) }),
+        ...(expected
+          ? {}
+          : { why: this.#expectExit ? "did not close in time" : child.stderr().slice(-500) }),
       });
     });
     return child;
@@ -132,14 +137,25 @@ export async function runCampaign(options: RunOptions): Promise<RunResult> {
   let resource: ChaosProcess | undefined;
   let held: HeldWrite[] | undefined;
   let leftovers: { nodes: string[]; leases: string[] } = { nodes: [], leases: [] };
-  nemesis.record("run", { backend, seed, faults: options.faults, broken: options.broken, ttlMs, servers: servers.description });
-  say(`${servers.description}; TTL ${ttlMs} ms; ${options.candidates} candidates; seed ${seed}; ledger ${ledgerPath}`);
+  nemesis.record("run", {
+    backend,
+    seed,
+    faults: options.faults,
+    broken: options.broken,
+    ttlMs,
+    servers: servers.description,
+  });
+  say(
+    `${servers.description}; TTL ${ttlMs} ms; ${options.candidates} candidates; seed ${seed}; ledger ${ledgerPath}`,
+  );
   try {
     resource = new ChaosProcess("resource", "./resource-main.ts", { CHAOS_LEDGER: ledgerPath });
     const ready = await resource.log.waitFor((event) => event.event === "ready", 60_000);
     const resourceUrl = `http://127.0.0.1:${ready.port}`;
     for (let index = 1; index <= options.candidates; index++) {
-      const mine = await Promise.all(servers.hosts.map((host) => FaultProxy.start({ target: host })));
+      const mine = await Promise.all(
+        servers.hosts.map((host) => FaultProxy.start({ target: host })),
+      );
       proxies.push(...mine);
       const id = `c${index}`;
       candidates.push(
@@ -153,6 +169,7 @@ export async function runCampaign(options: RunOptions): Promise<RunResult> {
             CHAOS_LEDGER: ledgerPath,
             CHAOS_RESOURCE: resourceUrl,
             CHAOS_TICK_MS: String(tickMs),
+            CHAOS_TTL_MS: String(ttlMs),
             // Both ways of contending through the public API.
             CHAOS_MODE: index % 2 === 1 ? "lead" : "campaign",
             CHAOS_BREAK: options.broken ? "1" : "0",
@@ -166,14 +183,18 @@ export async function runCampaign(options: RunOptions): Promise<RunResult> {
       let best: { candidate: Candidate; token: bigint } | undefined;
       for (const candidate of candidates) {
         const token = candidate.leading();
-        if (token !== undefined && (best === undefined || token > best.token)) best = { candidate, token };
+        if (token !== undefined && (best === undefined || token > best.token))
+          best = { candidate, token };
       }
       return best;
     };
     // Generous: starting the first elector includes tsx compiling the sources.
     const settleBoundMs = 4 * ttlMs + 30_000;
     const firstLeader = await settle(candidates, process.hrtime.bigint(), settleBoundMs + 60_000);
-    if (!firstLeader) throw new Error(`no candidate led and wrote within ${(settleBoundMs + 60_000) / 1000} s of the start`);
+    if (!firstLeader)
+      throw new Error(
+        `no candidate led and wrote within ${(settleBoundMs + 60_000) / 1000} s of the start`,
+      );
 
     const context: FaultContext = {
       servers,
@@ -181,7 +202,14 @@ export async function runCampaign(options: RunOptions): Promise<RunResult> {
       leader: () => leader()?.candidate,
       ttlMs,
     };
-    const plan = planFaults(random, availableKinds(servers), options.faults);
+    const allowed = availableKinds(servers);
+    const kinds = options.kinds?.filter((kind) => allowed.includes(kind)) ?? allowed;
+    if (kinds.length === 0) {
+      throw new Error(
+        `none of the fault kinds ${options.kinds?.join(", ")} applies to ${servers.description}`,
+      );
+    }
+    const plan = planFaults(random, kinds, options.faults);
     for (const [index, fault] of plan.entries()) {
       const n = index + 1;
       await servers.observe().catch(() => {});
@@ -220,7 +248,12 @@ export async function runCampaign(options: RunOptions): Promise<RunResult> {
     try {
       leftovers = await servers.leftovers();
     } catch (error) {
-      leftovers = { nodes: [`(the run's root could not be inspected: ${error instanceof Error ? error.message : String(error)})`], leases: [] };
+      leftovers = {
+        nodes: [
+          `(the run's root could not be inspected: ${error instanceof Error ? error.message : String(error)})`,
+        ],
+        leases: [],
+      };
     }
     if (resource !== undefined) {
       const port = resource.log.events.find((event) => event.event === "ready")?.port;
@@ -231,7 +264,9 @@ export async function runCampaign(options: RunOptions): Promise<RunResult> {
       }
       await resource.stop(5_000);
     }
-    await servers.stop().catch((error: unknown) => say(`could not stop the servers: ${String(error)}`));
+    await servers
+      .stop()
+      .catch((error: unknown) => say(`could not stop the servers: ${String(error)}`));
   }
   const result = check(readLedger(ledgerPath), { held, ...leftovers });
   return {
@@ -245,7 +280,11 @@ export async function runCampaign(options: RunOptions): Promise<RunResult> {
 }
 
 /** Waits until a candidate acknowledges a write made after `after`; false past `boundMs`. */
-async function settle(candidates: readonly Candidate[], after: bigint, boundMs: number): Promise<boolean> {
+async function settle(
+  candidates: readonly Candidate[],
+  after: bigint,
+  boundMs: number,
+): Promise<boolean> {
   const deadline = performance.now() + boundMs;
   while (performance.now() < deadline) {
     if (candidates.some((candidate) => candidate.wroteAfter(after))) return true;

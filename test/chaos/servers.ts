@@ -151,7 +151,10 @@ function userServers(url: string, runId: string, election: string): ChaosServers
     };
   }
   const options: IOptions = {
-    hosts: hosts.map((host) => `${resolved.tls === undefined ? "http" : "https"}://${host.replace(/^[a-z]+:\/\//i, "")}`),
+    hosts: hosts.map(
+      (host) =>
+        `${resolved.tls === undefined ? "http" : "https"}://${host.replace(/^[a-z]+:\/\//i, "")}`,
+    ),
     ...(resolved.auth === undefined ? {} : { auth: resolved.auth }),
     ...(resolved.tls?.caFile === undefined
       ? {}
@@ -218,4 +221,3 @@ async function zooKeeperLeftovers(
     client.close();
   }
 }
-
