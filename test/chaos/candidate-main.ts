@@ -63,6 +63,16 @@ let generation = 0;
 let elector: Elector | undefined;
 let leadership: Leadership | undefined;
 let seq = 0;
+let closePending = false;
+
+function closeNow(closing: Elector): void {
+  const gen = generation;
+  record("close-requested", { gen, leading: leadership?.isActive() ?? false });
+  void closing.close().then(
+    () => record("close-done", { gen }),
+    (error: unknown) => record("close-failed", { gen, message: message(error) }),
+  );
+}
 
 const commands = createInterface({ input: process.stdin });
 commands.on("line", (line) => {
@@ -76,12 +86,9 @@ commands.on("line", (line) => {
     }
     record("block-end", { ms });
   } else if (command === "close") {
-    const closing = elector;
-    record("close-requested", { gen: generation, leading: leadership?.isActive() ?? false });
-    void closing?.close().then(
-      () => record("close-done", { gen: generation }),
-      (error: unknown) => record("close-failed", { message: message(error) }),
-    );
+    // Right after a restart the elector may not exist yet: close it as soon as it campaigns.
+    if (elector === undefined) closePending = true;
+    else closeNow(elector);
   } else if (command === "oversized") {
     void oversized();
   }
@@ -108,10 +115,13 @@ async function work(term: Leadership, gen: number): Promise<void> {
       record("check", { token, gen, active, aborted }, t);
       if (!active || aborted) break;
     }
+    // Shutting down: a campaign/resign candidate ends its term itself (lead() resigns for us).
+    if (stopping.signal.aborted) break;
     seq++;
     const outcome = await write(token, seq);
     if (outcome === "refused" && !broken) break;
-    await delay(tickMs, undefined, broken ? {} : { signal: term.signal }).catch(() => {});
+    const wake = broken ? stopping.signal : AbortSignal.any([term.signal, stopping.signal]);
+    await delay(tickMs, undefined, { signal: wake }).catch(() => {});
   }
   record("term-end", { token, gen, reason: (term.signal.reason as { code?: string })?.code });
   leadership = undefined;
@@ -145,7 +155,7 @@ async function oversized(): Promise<void> {
   const term = leadership;
   if (term !== undefined) {
     try {
-      await term.proclaim(value, { signal: AbortSignal.timeout(2 * ttlMs) });
+      await term.proclaim(value, { signal: AbortSignal.timeout(ttlMs) });
       record("oversized", { call: "proclaim", outcome: "accepted", token: term.token });
     } catch (error) {
       record("oversized", { call: "proclaim", outcome: message(error), token: term.token });
@@ -153,9 +163,9 @@ async function oversized(): Promise<void> {
   }
   const probe = await createElector(url, { election, id: `${id}-oversized` });
   try {
-    // A value this large must be refused at once; a campaign still pending after two TTLs is
-    // one that retries what can never pass.
-    const won = await probe.campaign({ value, signal: AbortSignal.timeout(2 * ttlMs) });
+    // A value this large must be refused at once; a campaign still pending after a TTL is one
+    // that retries what can never pass.
+    const won = await probe.campaign({ value, signal: AbortSignal.timeout(ttlMs) });
     record("oversized", { call: "campaign", outcome: "elected", token: won.token });
   } catch (error) {
     record("oversized", { call: "campaign", outcome: message(error) });
@@ -174,22 +184,28 @@ while (!stopping.signal.aborted) {
   elector = current;
   current.on("lost", ({ reason, token }) => record("lost", { reason, token, gen }));
   current.on("error", (error) => record("error", { message: message(error), gen }));
+  const contending =
+    mode === "lead"
+      ? lead(current, (term) => work(term, gen), {
+          signal: stopping.signal,
+          backoff: { minDelayMs: 20, maxDelayMs: 500 },
+          onError: (error) => record("retry", { message: message(error), gen }),
+        })
+      : (async () => {
+          while (!stopping.signal.aborted) {
+            const term = await current.campaign({ signal: stopping.signal });
+            await work(term, gen);
+            await term
+              .resign()
+              .catch((error: unknown) => record("resign-failed", { message: message(error) }));
+          }
+        })();
+  if (closePending) {
+    closePending = false;
+    closeNow(current);
+  }
   try {
-    if (mode === "lead") {
-      await lead(current, (term) => work(term, gen), {
-        signal: stopping.signal,
-        backoff: { minDelayMs: 20, maxDelayMs: 500 },
-        onError: (error) => record("retry", { message: message(error), gen }),
-      });
-    } else {
-      while (!stopping.signal.aborted) {
-        const term = await current.campaign({ signal: stopping.signal });
-        await work(term, gen);
-        await term
-          .resign()
-          .catch((error: unknown) => record("resign-failed", { message: message(error) }));
-      }
-    }
+    await contending;
   } catch (error) {
     record("campaign-ended", { gen, message: message(error), closed: current.closed });
     if (!current.closed && !stopping.signal.aborted) await delay(200);

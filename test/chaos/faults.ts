@@ -95,8 +95,8 @@ export interface Injected {
 /** Injects `fault`, holds it, heals it; resolves once healed. */
 export async function inject(fault: PlannedFault, context: FaultContext): Promise<Injected> {
   const { ttlMs, candidates } = context;
-  // "Past the TTL": from the TTL plus a second to the TTL plus two.
-  const pastTtl = ttlMs + 1_000 + Math.round(fault.length * 1_000);
+  // "Past the TTL": from the TTL plus half a second to the TTL plus one.
+  const pastTtl = ttlMs + 500 + Math.round(fault.length * 500);
   const leader = context.leader();
   const chooseCandidate = (wantLeader: boolean): CandidateHandle => {
     if (wantLeader && leader !== undefined) return leader;
@@ -143,7 +143,7 @@ export async function inject(fault: PlannedFault, context: FaultContext): Promis
         // Up to a fifth of the TTL each way: slow, yet inside what a healthy term survives.
         const ms = 20 + Math.round(fault.length * (ttlMs / 5));
         for (const proxy of candidate.proxies) proxy.latency(ms);
-        await delay(ttlMs);
+        await delay(ttlMs / 2);
         for (const proxy of candidate.proxies) proxy.heal();
       });
     case "reset":
@@ -182,7 +182,9 @@ export async function inject(fault: PlannedFault, context: FaultContext): Promis
     case "kill-member":
       return memberFault(context, fault, async (member) => {
         await member.server.stop();
-        await delay(pastTtl);
+        // Down for longer than a Raft or Zab election takes, so a killed quorum leader is
+        // replaced before it returns.
+        await delay(1_000 + Math.round(fault.length * 1_000));
         await member.server.restart({ timeoutMs: 120_000 });
       });
     case "restart-member":
