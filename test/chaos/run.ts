@@ -64,7 +64,12 @@ class Candidate implements CandidateHandle {
     const child = new ChaosProcess(this.id, "./candidate-main.ts", this.env);
     const pid = child.pid;
     void child.exited.then((exit: Exit) => {
-      const expected = this.#expectExit && (exit.signal === "SIGKILL" || exit.code === 0);
+      // A candidate stopped while still loading had no elector to close: SIGTERM's default
+      // action ends it, as it would a real app at that point.
+      const loading = !child.log.events.some((event) => event.event === "started");
+      const expected =
+        this.#expectExit &&
+        (exit.signal === "SIGKILL" || exit.code === 0 || (exit.signal === "SIGTERM" && loading));
       this.ledger.record("exit", {
         cand: this.id,
         pid,
