@@ -3,7 +3,7 @@
 // the public API: `lead()` (CHAOS_MODE=lead) or its own campaign/resign loop
 // (CHAOS_MODE=campaign). While it leads it checks `isActive()` and `signal.aborted`, then
 // writes its token to the fenced resource, recording each step in the ledger (and echoing it
-// on stdout for the nemesis). Commands on stdin: `block <ms>`, `close`, `oversized`.
+// on stdout for the nemesis). Commands on stdin: `block <ms>`, `close`, `resign`, `oversized`.
 //
 // With CHAOS_BREAK=1 it is a broken app: it checks once per term and then ignores both the
 // signal and isActive() for CHAOS_ZOMBIE_MS after its term ended, and writes unfenced. The
@@ -89,6 +89,12 @@ commands.on("line", (line) => {
     // Right after a restart the elector may not exist yet: close it as soon as it campaigns.
     if (elector === undefined) closePending = true;
     else closeNow(elector);
+  } else if (command === "resign") {
+    const term = leadership;
+    void term?.resign().then(
+      () => record("resigned", { token: term.token }),
+      (error: unknown) => record("resign-failed", { token: term.token, message: message(error) }),
+    );
   } else if (command === "oversized") {
     void oversized();
   }

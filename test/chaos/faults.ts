@@ -189,9 +189,21 @@ export async function inject(fault: PlannedFault, context: FaultContext): Promis
       });
     case "restart-member":
       return memberFault(context, fault, (member) => member.server.restart({ timeoutMs: 120_000 }));
-    case "compaction":
-      await context.servers.compact?.();
-      return { target: "etcd", targetIsLeader: false };
+    case "compaction": {
+      // Compactions while the line moves: the leader resigns, and etcd compacts every 50 ms
+      // while its successor reads the line and starts its watches, which then may start at a
+      // compacted revision.
+      leader?.process.send("resign");
+      const end = performance.now() + pastTtl;
+      while (performance.now() < end) {
+        await context.servers.compact?.().catch((error: unknown) => {
+          // Nothing was written since the last compaction: etcd refuses the same revision.
+          if (!String(error).includes("compacted")) throw error;
+        });
+        await delay(50);
+      }
+      return { target: leader?.id ?? "etcd", targetIsLeader: leader !== undefined };
+    }
   }
 }
 
