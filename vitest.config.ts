@@ -24,7 +24,12 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit",
-          include: ["packages/*/src/**/*.test.ts", "test/conformance/memory.test.ts"],
+          include: [
+            "packages/*/src/**/*.test.ts",
+            "test/conformance/memory.test.ts",
+            "test/chaos/*.test.ts",
+          ],
+          exclude: ["test/chaos/*.run.test.ts"],
           testTimeout: 10_000,
         },
       },
@@ -32,7 +37,11 @@ export default defineConfig({
         extends: true,
         test: {
           name: "integration",
-          include: ["test/integration/**/*.test.ts", "test/conformance/*.test.ts"],
+          include: [
+            "test/integration/**/*.test.ts",
+            "test/conformance/*.test.ts",
+            "test/chaos/*.run.test.ts",
+          ],
           exclude: ["test/conformance/memory.test.ts"],
           globalSetup: ["test/support/global-setup.ts"],
           testTimeout: 120_000,
