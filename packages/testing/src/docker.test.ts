@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
 import type { ContainerRuntimeClient } from "testcontainers";
+import { describe, expect, it } from "vitest";
 import { connectDocker, dockerAddress, ensureReaper } from "./docker.js";
 import { isTestingSetupError } from "./errors.js";
 
