@@ -73,13 +73,18 @@ fi
 native="$(find "$work/app/node_modules" \( -name '*.node' -o -name binding.gyp \) -print)"
 [[ -z "$native" ]] || die "native code in the app's dependencies: $native"
 log "$(cd "$work/app" && npm ls --all --parseable | tail -n +2 | wc -l) packages installed, nothing native"
+node "$here/install-sizes.mjs" "$work/app" "${NATIVE_FREE[@]/#/@elector/}"
 
 log "installing @elector/testing beside it, to start etcd"
 mkdir -p "$work/harness"
 cp "$here/harness/"* "$work/harness/"
 printf '{ "name": "elector-consumer-harness", "private": true, "type": "module" }\n' >"$work/harness/package.json"
-(cd "$work/harness" && npm install --no-audit --no-fund "$(tarball testing)" >"$work/harness-install.log" 2>&1) ||
+# --ignore-scripts: the harness only starts etcd, so ssh2's optional native speed-ups (which
+# compile for a minute here) need not build.
+(cd "$work/harness" && npm install --no-audit --no-fund --ignore-scripts "$(tarball testing)" \
+  >"$work/harness-install.log" 2>&1) ||
   { tail -n 30 "$work/harness-install.log" >&2; die "npm install of @elector/testing failed"; }
+node "$here/install-sizes.mjs" "$work/harness" @elector/testing
 (cd "$work/harness" && ./node_modules/.bin/elector-build-images --help | head -n 1) ||
   die "the elector-build-images bin of @elector/testing does not run"
 
