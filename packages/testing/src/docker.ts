@@ -1,4 +1,9 @@
-import { type ContainerRuntimeClient, getContainerRuntimeClient, ImageName } from "testcontainers";
+import {
+  type ContainerRuntimeClient,
+  getContainerRuntimeClient,
+  getReaper,
+  ImageName,
+} from "testcontainers";
 import { messageOf, TestingSetupError } from "./errors.js";
 import { imageVariables, type ResolvedImage } from "./images.js";
 
@@ -56,7 +61,7 @@ export async function ensureImage(
         : `the ${image.kind} image from ${image.source}`;
   throw new TestingSetupError(
     "image-missing",
-    `${from}, ${image.name}, is not on the Docker engine and pulling it failed (no registry may be reachable from here${pullError === undefined ? "" : `: ${messageOf(pullError).trim()}`}). Build local images from Debian packages with \`pnpm images\` in the elector repository and point ${variable} at the one it built (scripts/local-images.env names the tags), or pull ${image.name} where a registry is reachable`,
+    `${from}, ${image.name}, is not on the Docker engine and pulling it failed (no registry may be reachable from here${pullError === undefined ? "" : `: ${messageOf(pullError).trim()}`}). Build local images from Debian's packages with \`sudo npx elector-build-images\` (a bin of @elector/testing; \`pnpm images\` in the elector repository; needs root, debootstrap and this engine) and point ${variable} at the tag it prints, or pull ${image.name} where a registry is reachable`,
     { cause: pullError },
   );
 }
@@ -66,4 +71,31 @@ export function dockerStatusCode(error: unknown): number | undefined {
   if (typeof error !== "object" || error === null || !("statusCode" in error)) return undefined;
   const { statusCode } = error as { statusCode: unknown };
   return typeof statusCode === "number" ? statusCode : undefined;
+}
+
+/**
+ * Makes sure testcontainers' reaper (Ryuk) runs, unless `TESTCONTAINERS_RYUK_DISABLED=true`:
+ * testcontainers starts it before the first container, and where its image cannot be pulled
+ * that start fails with the registry's error alone ("no such host"), which names neither Ryuk
+ * nor the way around it.
+ *
+ * @param reaper how to start Ryuk; tests pass a failing one.
+ * @throws TestingSetupError `ryuk-unavailable`, saying to set `TESTCONTAINERS_RYUK_DISABLED=true`.
+ */
+export async function ensureReaper(
+  client: ContainerRuntimeClient,
+  reaper: (client: ContainerRuntimeClient) => Promise<unknown> = getReaper,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  if (env.TESTCONTAINERS_RYUK_DISABLED === "true") return;
+  try {
+    await reaper(client);
+  } catch (error) {
+    const image = env.RYUK_CONTAINER_IMAGE || "testcontainers/ryuk";
+    throw new TestingSetupError(
+      "ryuk-unavailable",
+      `testcontainers could not start Ryuk, the container that removes test containers after a run (image ${image}; no registry may be reachable from here): ${messageOf(error).trim()}. Set TESTCONTAINERS_RYUK_DISABLED=true to run without it: @elector/testing removes what it starts, and removeLeftovers() removes what a crashed run left behind`,
+      { cause: error },
+    );
+  }
 }

@@ -3,6 +3,8 @@
  *
  * - `docker-unavailable`: no Docker engine answers.
  * - `image-missing`: the image is not on the engine and pulling it failed.
+ * - `ryuk-unavailable`: testcontainers' reaper (Ryuk) did not start, typically because its image
+ *   cannot be pulled; the message says to set `TESTCONTAINERS_RYUK_DISABLED=true`.
  * - `invalid-image`: an image name (argument or environment variable) is empty or malformed.
  * - `invalid-option`: another argument is out of range or malformed.
  * - `start-failed`: a container was created but did not start or did not become ready.
@@ -13,6 +15,7 @@
 export type TestingSetupErrorCode =
   | "docker-unavailable"
   | "image-missing"
+  | "ryuk-unavailable"
   | "invalid-image"
   | "invalid-option"
   | "start-failed"

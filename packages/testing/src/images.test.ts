@@ -44,7 +44,7 @@ describe("resolveImage", () => {
     );
     expect(isTestingSetupError(error) && error.code).toBe("invalid-image");
     expect((error as Error).message).toBe(
-      "the environment variable ELECTOR_ZOOKEEPER_IMAGE must name a Docker image such as zookeeper:3.8.4, got an empty value; unset it to use the default image",
+      "the environment variable ELECTOR_ZOOKEEPER_IMAGE must name a Docker image such as zookeeper:3.9.3, got an empty value; unset it to use the default image",
     );
   });
 

@@ -9,7 +9,7 @@ export type ServerKind = "etcd" | "zookeeper" | "postgres";
  */
 export const defaultImages: Readonly<Record<ServerKind, string>> = Object.freeze({
   etcd: "quay.io/coreos/etcd:v3.5.21",
-  zookeeper: "zookeeper:3.8.4",
+  zookeeper: "zookeeper:3.9.3",
   postgres: "postgres:15",
 });
 

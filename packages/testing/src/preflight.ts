@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import type { ContainerRuntimeClient } from "testcontainers";
-import { connectDocker, ensureImage } from "./docker.js";
+import { connectDocker, ensureImage, ensureReaper } from "./docker.js";
 import { messageOf, TestingSetupError } from "./errors.js";
 import { resolveImage, type ServerKind } from "./images.js";
 import { hostLabel, ownerLabel, parentPidLabel, pidLabel } from "./labels.js";
@@ -11,7 +11,8 @@ import { hostLabel, ownerLabel, parentPidLabel, pidLabel } from "./labels.js";
  * at once with one message instead of once per test. For a vitest `globalSetup`.
  *
  * @param kinds the servers the suite starts.
- * @throws TestingSetupError `docker-unavailable`, `invalid-image` or `image-missing`.
+ * @throws TestingSetupError `docker-unavailable`, `invalid-image`, `image-missing` or
+ * `ryuk-unavailable`.
  *
  * @example
  * ```ts
@@ -26,6 +27,7 @@ export async function preflight(
   const images = kinds.map((kind) => resolveImage(kind));
   const client = await connectDocker();
   for (const image of images) await ensureImage(client, image);
+  await ensureReaper(client);
 }
 
 /** What {@link removeLeftovers} removed. */

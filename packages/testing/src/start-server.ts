@@ -5,7 +5,7 @@ import {
   GenericContainer,
   type StartedTestContainer,
 } from "testcontainers";
-import { connectDocker, ensureImage } from "./docker.js";
+import { connectDocker, ensureImage, ensureReaper } from "./docker.js";
 import { isTestingSetupError, messageOf, TestingSetupError } from "./errors.js";
 import { isPortConflict, releaseHostPort, reserveHostPort } from "./host-port.js";
 import type { ResolvedImage } from "./images.js";
@@ -52,6 +52,7 @@ const maxPortAttempts = 5;
 export async function prepare(image: ResolvedImage): Promise<ContainerRuntimeClient> {
   const client = await connectDocker();
   await ensureImage(client, image);
+  await ensureReaper(client);
   return client;
 }
 
@@ -62,7 +63,8 @@ export async function prepare(image: ResolvedImage): Promise<ContainerRuntimeCli
  * stays the same when the container is stopped and started again (Docker would pick a new
  * one). Every failure removes what this call created.
  *
- * @throws TestingSetupError `docker-unavailable`, `image-missing` or `start-failed`.
+ * @throws TestingSetupError `docker-unavailable`, `image-missing`, `ryuk-unavailable` or
+ * `start-failed`.
  */
 export async function startServer(
   spec: ServerSpec,

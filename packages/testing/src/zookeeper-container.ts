@@ -125,7 +125,7 @@ export class ZooKeeperContainer extends ServerBuilder<StartedZooKeeperContainer>
 
   /**
    * @param image the image to start; defaults to `ELECTOR_ZOOKEEPER_IMAGE`, else
-   * `zookeeper:3.8.4`.
+   * `zookeeper:3.9.3`.
    * @throws TestingSetupError `invalid-image` when the image name is empty or malformed.
    */
   constructor(image?: string) {

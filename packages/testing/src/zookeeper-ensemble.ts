@@ -37,7 +37,7 @@ export class ZooKeeperEnsemble extends ServerBuilder<StartedZooKeeperEnsemble> {
 
   /**
    * @param image the image of every server; defaults to `ELECTOR_ZOOKEEPER_IMAGE`, else
-   * `zookeeper:3.8.4`.
+   * `zookeeper:3.9.3`.
    * @throws TestingSetupError `invalid-image` when the image name is empty or malformed.
    */
   constructor(image?: string) {

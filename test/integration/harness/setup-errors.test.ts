@@ -22,7 +22,7 @@ describe("setup errors", () => {
     vi.unstubAllEnvs();
   });
 
-  it("names the variable, the image and `pnpm images` when the image is not on the engine", async () => {
+  it("names the variable, the image and the elector-build-images bin when the image is not on the engine", async () => {
     vi.stubEnv("ELECTOR_ETCD_IMAGE", "elector-local/no-such-etcd:0");
     const error: unknown = await new EtcdContainer().start().then(
       () => undefined,
@@ -30,7 +30,7 @@ describe("setup errors", () => {
     );
     expect(isTestingSetupError(error) && error.code).toBe("image-missing");
     expect(String((error as Error).message)).toMatch(
-      /ELECTOR_ETCD_IMAGE.*elector-local\/no-such-etcd:0.*pnpm images/s,
+      /ELECTOR_ETCD_IMAGE.*elector-local\/no-such-etcd:0.*npx elector-build-images/s,
     );
   });
 
