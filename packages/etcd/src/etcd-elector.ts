@@ -10,6 +10,7 @@ import {
   type ResolvedEtcdConfig,
 } from "@elector/core/backend";
 import type { Etcd3 } from "etcd3";
+import { campaignClient } from "./campaign-client.js";
 import { createEtcdClient } from "./client.js";
 import { EtcdDriver } from "./etcd-driver.js";
 import { electionKeys } from "./keys.js";
@@ -34,6 +35,7 @@ export class EtcdElector extends DrivenElector {
       return new EtcdDriver(
         {
           client,
+          campaignClient: campaignClient(client),
           keeper: LeaseKeeper.of(client, context.logger),
           keys,
           id: context.id,
