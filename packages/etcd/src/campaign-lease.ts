@@ -1,5 +1,5 @@
 import { now, raceSignal, type TermControl } from "@elector/core/backend";
-import { EtcdLeaseInvalidError } from "etcd3";
+import { EtcdLeaseInvalidError, type ILeaseGrantResponse } from "etcd3";
 import type { CampaignSettings } from "./campaign-client.js";
 import { backendError, callOptions } from "./client.js";
 import { leaseHex } from "./keys.js";
@@ -46,25 +46,32 @@ export class CampaignLease {
    */
   async grant(signal: AbortSignal): Promise<bigint> {
     const { campaignClient: client, ttlSeconds, requestTimeoutMs } = this.#settings;
-    const { granted, sentAt } = await retrying(
-      async () => {
-        const sentAt = now();
-        const request = client.leaseClient.leaseGrant(
-          { TTL: ttlSeconds },
-          callOptions(requestTimeoutMs),
-        );
-        // A grant that succeeds after the campaign was given up has no key yet; revoke it
-        // rather than let it live out its TTL.
-        request.then(
-          (late) => {
-            if (signal.aborted) this.revokeId(late.ID).catch(() => {});
-          },
-          () => {},
-        );
-        return { granted: await request, sentAt };
-      },
-      { signal, onRetry: (error) => this.#retrying("granting a lease", error) },
-    );
+    /** Grants sent and not yet answered: an abort leaves them under way. */
+    const underWay = new Set<Promise<ILeaseGrantResponse>>();
+    let result: { granted: ILeaseGrantResponse; sentAt: number };
+    try {
+      result = await retrying(
+        async () => {
+          const sentAt = now();
+          const request = client.leaseClient.leaseGrant(
+            { TTL: ttlSeconds },
+            callOptions(requestTimeoutMs),
+          );
+          underWay.add(request);
+          const settled = () => underWay.delete(request);
+          request.then(settled, settled);
+          return { granted: await request, sentAt };
+        },
+        { signal, onRetry: (error) => this.#retrying("granting a lease", error) },
+      );
+    } catch (error) {
+      // A grant given up may still succeed; its deadline bounds the wait. It is revoked here,
+      // before the campaign settles: once it has, close() may close the client, and a revoke
+      // through a closed client would leave the lease to live out its TTL.
+      await Promise.all([...underWay].map((request) => this.#revokeLate(request)));
+      throw error;
+    }
+    const { granted, sentAt } = result;
     const lease = { id: granted.ID, hex: leaseHex(granted.ID) };
     this.#lease = lease;
     const ttl = Number(granted.TTL);
@@ -127,6 +134,27 @@ export class CampaignLease {
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       throw backendError(`revoking lease ${lease.hex}`, error);
+    }
+  }
+
+  /** Revokes the lease of a grant that was given up, once (and if) it is granted. */
+  async #revokeLate(request: Promise<ILeaseGrantResponse>): Promise<void> {
+    let late: ILeaseGrantResponse;
+    try {
+      late = await request;
+    } catch {
+      return; // nothing was granted, or the grant expires within its TTL unseen
+    }
+    try {
+      await retrying(() => this.revokeId(late.ID), {
+        signal: new AbortController().signal,
+        maxRetryTimeMs: this.#settings.requestTimeoutMs,
+      });
+    } catch (error) {
+      this.#settings.logger.warn(
+        { err: error, lease: leaseHex(late.ID) },
+        "could not revoke the lease of a grant that was given up; it expires within its TTL",
+      );
     }
   }
 

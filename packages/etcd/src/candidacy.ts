@@ -8,7 +8,7 @@ import {
 import type { CampaignSettings, StartedWatch } from "./campaign-client.js";
 import { CampaignLease } from "./campaign-lease.js";
 import { CandidateKey, type Position } from "./candidate-key.js";
-import { backendError } from "./client.js";
+import { requestError } from "./retry.js";
 
 /** A watch that begins out of step with its read is replaced at most this often per wait. */
 const outOfStepRetries = 1;
@@ -88,7 +88,7 @@ export class Candidacy {
           ),
         );
       if (signal.aborted) throw signal.reason;
-      throw isElectorError(error) ? error : backendError("campaign", error);
+      throw isElectorError(error) ? error : requestError("campaign", error);
     }
   }
 

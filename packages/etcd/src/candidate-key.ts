@@ -3,10 +3,10 @@ import { delay, raceSignal, type TermControl } from "@elector/core/backend";
 import type { ICompare, IKeyValue, ITxnResponse } from "etcd3";
 import type { CampaignSettings } from "./campaign-client.js";
 import type { CampaignLease, GrantedLease } from "./campaign-lease.js";
-import { backendError, callOptions } from "./client.js";
+import { callOptions } from "./client.js";
 import type { KeyWatchListener } from "./key-watch.js";
 import { OwnWrites } from "./own-writes.js";
-import { retrying } from "./retry.js";
+import { requestError, retrying } from "./retry.js";
 
 /** Where a candidate stands after a read: the store's revision and its predecessor, if any. */
 export interface Position {
@@ -211,6 +211,8 @@ export class CandidateKey {
 
   /** Changes the key's value if it is still ours. */
   async proclaim(value: string, signal: AbortSignal): Promise<void> {
+    // Given up before it began: nothing may be written, not even a value nobody waits for.
+    signal.throwIfAborted();
     const { campaignClient: client, requestTimeoutMs } = this.#settings;
     const lease = this.#lease.granted;
     this.#writes.begin();
@@ -233,7 +235,7 @@ export class CandidateKey {
     } catch (error) {
       this.#writes.unanswered(value);
       if (signal.aborted) throw signal.reason;
-      throw backendError("proclaim", error);
+      throw requestError("proclaim", error);
     } finally {
       this.#wrote();
     }
