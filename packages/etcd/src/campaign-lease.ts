@@ -95,9 +95,9 @@ export class CampaignLease {
 
   /**
    * Whether etcd says the lease is gone (expired or revoked); false if it is alive or the
-   * question got no answer within a second (or before the term's signal aborted).
+   * question got no answer within a second (or before `signal` aborted).
    */
-  async isGone(): Promise<boolean> {
+  async isGone(signal: AbortSignal): Promise<boolean> {
     const lease = this.#lease;
     if (lease === undefined) return false;
     try {
@@ -106,7 +106,7 @@ export class CampaignLease {
           { ID: lease.id },
           callOptions(Math.min(this.#settings.requestTimeoutMs, 1000)),
         ),
-        this.#term.signal,
+        signal,
       );
       return Number(response.TTL) <= 0;
     } catch {

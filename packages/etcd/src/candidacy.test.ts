@@ -4,6 +4,7 @@ import { GRPCUnavailableError } from "etcd3";
 import { describe, expect, it } from "vitest";
 import type { CampaignSettings } from "./campaign-client.js";
 import { Candidacy } from "./candidacy.js";
+import { CandidateKeyLostError } from "./candidate-key.js";
 import { FakeEtcd, FakeKeeper } from "./fake-etcd.test-support.js";
 import { electionKeys } from "./keys.js";
 
@@ -31,9 +32,9 @@ class RecordingTerm implements TermControl {
 
   nameDeadlineLoss(): void {}
 
-  lose(reason: LossReason, message: string): void {
+  lose(reason: LossReason, message: string, cause?: unknown): void {
     if (this.signal.aborted) return;
-    this.#controller.abort(Object.assign(new Error(message), { code: reason }));
+    this.#controller.abort(Object.assign(new Error(message, { cause }), { code: reason }));
   }
 
   suspend(cause: string): void {
@@ -60,7 +61,9 @@ function setup(id = "me") {
   };
   const campaign = (value = "v", signal = new AbortController().signal) => {
     const term = new RecordingTerm();
-    const run = new Candidacy(settings, { value, signal, term }).run();
+    // As core links them: the campaign ends with the term.
+    const linked = AbortSignal.any([signal, term.signal]);
+    const run = new Candidacy(settings, { value, signal: linked, term }).run();
     run.catch(() => {});
     return { term, run };
   };
@@ -124,12 +127,30 @@ describe("Candidacy", () => {
     expect(term.reason).toBe("deleted");
   });
 
-  it("ends the term with 'lease-expired' when the lease is revoked", async () => {
+  it("ends the term at the delete of its key, before etcd answers whether the lease went too, which follows in the cause", async () => {
     const { etcd, keeper, campaign } = setup();
     const { term, run } = campaign();
     await run;
+    etcd.holding.add("leaseTimeToLive");
     etcd.revoke([...keeper.kept.keys()][0] ?? "");
+    // At the event itself: no request stands between the delete and the abort.
+    expect(term.reason).toBe("deleted");
+    const cause = (term.signal.reason as Error).cause as CandidateKeyLostError;
+    expect(cause).toBeInstanceOf(CandidateKeyLostError);
+    expect(cause.leaseGone).toBeUndefined();
     await flush();
+    etcd.held.shift()?.answer();
+    await cause.checked;
+    expect(cause.leaseGone).toBe(true);
+  });
+
+  it("fails a waiting campaign whose lease is revoked with 'lease-expired'", async () => {
+    const { etcd, keeper, campaign } = setup();
+    etcd.put("e/ffff", "go", "7");
+    const { term, run } = campaign();
+    await flush();
+    etcd.revoke([...keeper.kept.keys()][0] ?? "");
+    await expect(run).rejects.toMatchObject({ code: "lease-expired" });
     expect(term.reason).toBe("lease-expired");
   });
 

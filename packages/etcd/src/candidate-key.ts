@@ -385,24 +385,43 @@ export class CandidateKey {
   }
 
   /**
-   * The own key was deleted or changed: ends the campaign or the term with the reason, once.
-   * A leader's `isActive()` turns false at once; the reason (did the lease go, or only the
-   * key?) takes one more request.
+   * The own key was deleted or changed: ends the campaign or the term, once. A term ends at
+   * once with `deleted`, before a successor can be elected (it needs a request after the same
+   * event); whether the lease went too follows in the loss's cause, a
+   * {@link CandidateKeyLostError}. A campaign, which acts on nothing yet, asks first and fails
+   * with `lease-expired` or `deleted`.
    *
    * @throws always: the loss.
    */
   async #keyGone(detail: string): Promise<never> {
-    this.#gone ??= (async () => {
-      if (this.#leading) this.#term.suspend(detail);
-      const reason: LossReason = (await this.#lease.isGone()) ? "lease-expired" : "deleted";
-      this.#term.lose(
-        reason,
-        reason === "lease-expired" ? `${detail}: its lease expired or was revoked` : detail,
-      );
-    })();
+    this.#gone ??= this.#leading ? this.#endTerm(detail) : this.#endCampaign(detail);
     await this.#gone;
     // The term's signal: the campaign's own stops following it once the campaign resolved.
     throw this.#term.signal.reason;
+  }
+
+  async #endTerm(detail: string): Promise<void> {
+    const lease = this.#lease.current;
+    const cause = new CandidateKeyLostError(detail, this.#key.toString(), lease?.hex ?? "");
+    this.#term.lose("deleted", `${detail}; whether its lease went too follows in the cause`, cause);
+    const leaseGone = await this.#lease.isGone(new AbortController().signal);
+    cause.leaseChecked(leaseGone);
+    if (leaseGone) {
+      this.#settings.logger.warn(
+        { lease: lease?.hex },
+        "the lost leader's lease is gone too: expired or revoked on the server (etcd before 3.4.28 and 3.5.10 revokes live leases after a stalled raft leader wakes up, etcd-io/etcd#15247)",
+      );
+    }
+  }
+
+  async #endCampaign(detail: string): Promise<void> {
+    const reason: LossReason = (await this.#lease.isGone(this.#term.signal))
+      ? "lease-expired"
+      : "deleted";
+    this.#term.lose(
+      reason,
+      reason === "lease-expired" ? `${detail}: its lease expired or was revoked` : detail,
+    );
   }
 
   #retrying(what: string, error: unknown): void {
@@ -413,4 +432,42 @@ export class CandidateKey {
 /** The keys a range (the response at `index`) returned, in order. */
 export function rangeOf(response: ITxnResponse, index: number): IKeyValue[] {
   return response.responses[index]?.response_range?.kvs ?? [];
+}
+
+/**
+ * The cause of a term's `deleted` loss on etcd: the leader's candidate key was deleted, or
+ * written by someone else. The term ends at the event, before a successor can be elected;
+ * whether the key's lease went too (revoked, expired on the server, or revoked by a server with
+ * etcd-io/etcd#15247) is asked of etcd afterwards and recorded in {@link leaseGone}.
+ */
+export class CandidateKeyLostError extends Error {
+  override readonly name = "CandidateKeyLostError";
+  readonly code = "candidate-key-lost";
+  /** The candidate key. */
+  readonly key: string;
+  /** Its lease, in lowercase hex. */
+  readonly lease: string;
+  /**
+   * Whether the lease was gone too: `undefined` until etcd answered, `false` if it is alive or
+   * did not answer within a second.
+   */
+  leaseGone: boolean | undefined = undefined;
+  /** Resolves once {@link leaseGone} is known. */
+  readonly checked: Promise<void>;
+  #checked: () => void = () => {};
+
+  constructor(detail: string, key: string, lease: string) {
+    super(`${detail} (key ${key}, lease ${lease})`);
+    this.key = key;
+    this.lease = lease;
+    this.checked = new Promise<void>((resolve) => {
+      this.#checked = resolve;
+    });
+  }
+
+  /** @internal Records etcd's answer about the lease. */
+  leaseChecked(gone: boolean): void {
+    this.leaseGone = gone;
+    this.#checked();
+  }
 }
