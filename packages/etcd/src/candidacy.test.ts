@@ -176,4 +176,38 @@ describe("Candidacy", () => {
     expect(etcd.keys()).toEqual(["e/ffff"]);
     expect(keeper.kept.size).toBe(0);
   });
+
+  it("writes nothing for a proclaim whose signal had already aborted", async () => {
+    const { etcd, campaign } = setup();
+    const { run } = campaign("v1");
+    const elected = await run;
+    const sent = etcd.sent.length;
+    await expect(elected.proclaim("v2", AbortSignal.abort())).rejects.toMatchObject({
+      name: "AbortError",
+    });
+    expect(etcd.sent.length).toBe(sent);
+  });
+
+  it("waits for a lease grant under way when the campaign is given up, and revokes it before rejecting", async () => {
+    const { etcd, campaign } = setup();
+    etcd.holding.add("leaseGrant");
+    const controller = new AbortController();
+    const { run } = campaign("v", controller.signal);
+    let settled = false;
+    run.then(
+      () => {},
+      () => {
+        settled = true;
+      },
+    );
+    await flush();
+    controller.abort();
+    await flush();
+    // The grant is still under way: rejecting now would let close() close the client first.
+    expect(settled).toBe(false);
+    etcd.held.shift()?.answer();
+    await expect(run).rejects.toMatchObject({ name: "AbortError" });
+    expect(etcd.leases.size).toBe(0);
+    expect(etcd.sent.map((request) => request.method)).toEqual(["leaseGrant", "leaseRevoke"]);
+  });
 });
