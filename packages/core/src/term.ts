@@ -92,6 +92,8 @@ export class Term implements Leadership, TermControl {
   readonly #clock: DeadlineClock;
   #deadline = Number.NEGATIVE_INFINITY;
   #deadlineTimer: NodeJS.Timeout | undefined;
+  /** A judgement of the deadline is scheduled for after the pending I/O. */
+  #judging = false;
   #deadlineLoss: { readonly reason: LossReason; readonly describe: () => string } = {
     reason: "deadline-passed",
     describe: () => noRenewalInTime,
@@ -180,8 +182,14 @@ export class Term implements Leadership, TermControl {
   extendDeadline(at: number): void {
     if (this.#ended() || at <= this.#deadline) return;
     this.#clock.mark();
-    // A renewal acknowledged after the deadline is too late: the term ends whatever it says.
-    if (this.#elected !== undefined && this.#passedDeadline()) return;
+    // A renewal read after the deadline still counts if its own deadline is ahead: it was
+    // sent before that instant, and a server renews only a lease that is alive, so the lease
+    // never lapsed. One whose deadline has passed too is too late: the term ends. (Once an
+    // isActive() call or a read of the signal has ended the term, nothing brings it back.)
+    if (this.#elected !== undefined && this.#clock.now() >= at) {
+      this.#passedDeadline();
+      return;
+    }
     this.#deadline = at;
     if (this.#elected !== undefined) this.#observer.renewed(this);
     // Armed while campaigning too: a candidate that hears nothing past its deadline gives up
@@ -312,12 +320,25 @@ export class Term implements Leadership, TermControl {
     clearTimeout(this.#deadlineTimer);
     if (this.#deadline === Number.POSITIVE_INFINITY) return;
     const delay = Math.max(0, this.#deadline - this.#clock.now());
-    this.#deadlineTimer = setTimeout(() => {
-      // A renewal may have moved the deadline after this timer was set.
-      if (!this.#passedDeadline()) this.#armDeadline();
-    }, delay);
+    this.#deadlineTimer = setTimeout(() => this.#judgeDeadlineSoon(), delay);
     // It only watches: the renewals, or the app's own work, keep the process alive (see the
     // timer rule in the package README).
     this.#deadlineTimer.unref();
+  }
+
+  /**
+   * Ends the term if the deadline has passed, once the event loop has read what has arrived:
+   * timers run before sockets are read, so after a pause of the process the answer to a
+   * renewal sent just before it may be waiting, and may prove a later deadline. An
+   * `isActive()` call or a read of the signal meanwhile still ends the term at once.
+   */
+  #judgeDeadlineSoon(): void {
+    if (this.#judging) return;
+    this.#judging = true;
+    setImmediate(() => {
+      this.#judging = false;
+      // A renewal may have moved the deadline meanwhile.
+      if (!this.#ended() && !this.#passedDeadline()) this.#armDeadline();
+    }).unref();
   }
 }

@@ -6,10 +6,12 @@ import {
   resolveAndBind,
 } from "@elector/core/backend";
 import type { Etcd3 } from "etcd3";
+import { campaignClient } from "./campaign-client.js";
 import { createEtcdClient } from "./client.js";
 import { EtcdDriver } from "./etcd-driver.js";
 import { electionKeys } from "./keys.js";
 import { LeaseKeeper } from "./lease-keeper.js";
+import { checkServerVersion } from "./server-version.js";
 
 /**
  * An elector on etcd: one candidate, compatible with etcd's Go `concurrency.Election` and
@@ -27,9 +29,12 @@ export class EtcdElector extends DrivenElector {
     const client = shared ?? createEtcdClient(config);
     const keys = electionKeys(config.prefix, options.election);
     super(options, (context) => {
+      // Once per client: a warning if the server can revoke live leases (etcd-io/etcd#15247).
+      checkServerVersion(client, context.logger, config.requestTimeoutMs);
       return new EtcdDriver(
         {
           client,
+          campaignClient: campaignClient(client),
           keeper: LeaseKeeper.of(client, context.logger),
           keys,
           id: context.id,

@@ -1,3 +1,4 @@
+export { CandidateKeyLostError } from "./candidate-key.js";
 export { etcdClientOptions } from "./client.js";
 export {
   createEtcdElector,

@@ -207,8 +207,28 @@ describe("LeaseKeeper", () => {
     expect(client.streams.length).toBeGreaterThanOrEqual(2);
   });
 
-  it("replaces a silent stream once a keep-alive is still unanswered when the next is due", async () => {
+  it("sends keep-alives on schedule while earlier ones are unanswered, and credits each answer with its own send time", async () => {
+    const { client, renewals, stream } = await secondKeepAliveSent(10);
+    const secondSentAt = performance.now();
+    // A round trip of 1.5 intervals: the third goes out before the second is answered.
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(stream.written).toEqual(["7", "7", "7"]);
+    await vi.advanceTimersByTimeAsync(500);
+    stream.answer("7", 3);
+    expect(renewals[1]).toEqual({ sentAt: secondSentAt, ttlSeconds: 3 });
+    await vi.advanceTimersByTimeAsync(500);
+    expect(stream.written).toEqual(["7", "7", "7", "7"]);
+    await vi.advanceTimersByTimeAsync(500);
+    stream.answer("7", 3);
+    expect(renewals[2]).toEqual({ sentAt: secondSentAt + 1_000, ttlSeconds: 3 });
+    expect(client.streams).toHaveLength(1);
+    expect(stream.cancelled).toBe(false);
+  });
+
+  it("replaces a silent stream once a keep-alive is still unanswered two intervals after it was sent", async () => {
     const { client, renewals, stream: silent } = await secondKeepAliveSent(10);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(silent.cancelled).toBe(false);
     await vi.advanceTimersByTimeAsync(1_000);
     expect(silent.cancelled).toBe(true);
     await vi.advanceTimersByTimeAsync(50);
@@ -225,16 +245,16 @@ describe("LeaseKeeper", () => {
     await settle();
     client.last.answer("7", 3);
     await vi.advanceTimersByTimeAsync(1_000);
-    // The next tick finds the keep-alive of t = 1 s unanswered: the process was stalled, and
-    // timers run before the answer that waits in the socket is read...
-    vi.advanceTimersByTime(1_000);
+    // The tick at t = 3 s finds the keep-alive of t = 1 s unanswered: the process was
+    // stalled, and timers run before the answer that waits in the socket is read...
+    vi.advanceTimersByTime(2_000);
     // ...which the poll phase then reads, before the tick's second look.
     client.last.answer("7", 3);
     await new Promise((resolve) => setImmediate(resolve));
     expect(client.streams).toHaveLength(1);
     expect(client.last.cancelled).toBe(false);
     expect(renewals).toHaveLength(2);
-    expect(client.last.written).toEqual(["7", "7", "7"]);
+    expect(client.last.written).toEqual(["7", "7", "7", "7"]);
   });
 
   it("ends the stream politely when the last lease is released, and opens one for the next", async () => {

@@ -55,6 +55,14 @@ type Stream = IDuplexStream<ILeaseKeepAliveRequest, ILeaseKeepAliveResponse>;
 const keepers = new WeakMap<object, LeaseKeeper>();
 
 /**
+ * A stream is replaced once a keep-alive has gone unanswered this many intervals. Keep-alives
+ * go out every interval whatever the earlier ones' fate, and each answer counts from its own
+ * send time, so a round trip up to TTL − margin − one interval keeps the term (two intervals
+ * with a zero margin): a stream that is merely slow must not be taken for a dead one.
+ */
+const patienceIntervals = 2;
+
+/**
  * Keeps leases alive over one `LeaseKeepAlive` stream per client, shared by every elector on
  * that client, as Go's `clientv3.Lease` does. Each lease is renewed every TTL/3. Unlike the
  * etcd3 client's own `Lease`, it reports the *send* time of each acknowledged keep-alive,
@@ -62,9 +70,10 @@ const keepers = new WeakMap<object, LeaseKeeper>();
  *
  * @remarks
  * etcd answers the keep-alives of one stream in order (it renews one request at a time), so
- * the oldest unanswered send time of a lease belongs to the next answer for it. A stream
- * that errs, ends, or leaves a keep-alive unanswered until the next is due is replaced, with
- * p-retry backoff; the unanswered send times are dropped, since those answers cannot come.
+ * the oldest unanswered send time of a lease belongs to the next answer for it. Keep-alives
+ * are sent on schedule without waiting for the previous answer. A stream that errs, ends, or
+ * leaves a keep-alive unanswered for two intervals is replaced, with p-retry backoff; the
+ * unanswered send times are dropped, since those answers cannot come.
  */
 export class LeaseKeeper {
   readonly #client: KeepAliveClient;
@@ -147,20 +156,23 @@ export class LeaseKeeper {
     const stream = this.#stream;
     if (stream === undefined) return; // the connect loop sends to every lease once open
     const oldest = lease.pending[0];
-    if (oldest === undefined || now() - oldest < lease.intervalMs) {
+    const patienceMs = lease.intervalMs * patienceIntervals;
+    if (oldest === undefined || now() - oldest < patienceMs) {
+      // On schedule, answered or not: under latency the answers come late, but each one
+      // still counts from its own send time.
       this.#send(stream, lease);
       return;
     }
-    // Unanswered for a whole interval. After a stall of this process (a GC pause, a busy
-    // loop) timers run before the answers already received are read: look again once they
-    // are. A stream that answered anything since is alive (etcd answers in order).
+    // Unanswered for too long. After a stall of this process (a GC pause, a busy loop)
+    // timers run before the answers already received are read: look again once they are. A
+    // stream that answered anything since is alive (etcd answers in order).
     setImmediate(() => {
       if (this.#stream !== stream || this.#leases.get(lease.id) !== lease) return;
       if (lease.pending[0] !== oldest || this.#answeredAt >= oldest) {
         this.#send(stream, lease);
         return;
       }
-      this.#replace(stream, new Error(`no answer to a keep-alive in ${lease.intervalMs} ms`));
+      this.#replace(stream, new Error(`no answer to a keep-alive in ${patienceMs} ms`));
     });
   }
 
@@ -285,8 +297,8 @@ export class LeaseKeeper {
       lease.pending.length = 0;
       this.#send(stream, lease);
     }
-    // No answer within the shortest interval: this stream is no better than the last.
-    const patienceMs = Math.min(...leases.map((lease) => lease.intervalMs));
+    // No answer within the patience of the shortest interval: no better than the last stream.
+    const patienceMs = Math.min(...leases.map((lease) => lease.intervalMs)) * patienceIntervals;
     const timer = setTimeout(
       () => broken(new Error(`no answer to a keep-alive in ${patienceMs} ms`)),
       patienceMs,

@@ -1,0 +1,473 @@
+import type { LossReason } from "@elector/core";
+import { delay, raceSignal, type TermControl } from "@elector/core/backend";
+import type { ICompare, IKeyValue, ITxnResponse } from "etcd3";
+import type { CampaignSettings } from "./campaign-client.js";
+import type { CampaignLease, GrantedLease } from "./campaign-lease.js";
+import { callOptions } from "./client.js";
+import type { KeyWatchListener } from "./key-watch.js";
+import { OwnWrites } from "./own-writes.js";
+import { requestError, retrying } from "./retry.js";
+
+/** Where a candidate stands after a read: the store's revision and its predecessor, if any. */
+export interface Position {
+  readonly revision: bigint;
+  /** The key with the greatest create revision below ours; none means we lead. */
+  readonly predecessor: Buffer | undefined;
+}
+
+/**
+ * One campaign's candidate key (and its id key beside it): created on the campaign's lease,
+ * re-checked, proclaimed, and watched while waiting and leading. A delete, or a write by
+ * anyone else, ends the campaign or the term.
+ *
+ * Its own writes are told from others' by an {@link OwnWrites} ledger.
+ */
+export class CandidateKey {
+  readonly #settings: CampaignSettings;
+  readonly #value: string;
+  readonly #term: TermControl;
+  readonly #lease: CampaignLease;
+  /** Wakes the campaign's waiting loop: the own key's watch was interrupted or did not start. */
+  readonly #wake: () => void;
+  #key: Buffer = Buffer.alloc(0);
+  /** The create revision of the own key: the fencing token. */
+  #token = 0n;
+  readonly #writes = new OwnWrites<IKeyValue>();
+  #ownWatch: { close(): void } | undefined;
+  #ownWatchStarting = false;
+  #leading = false;
+  #stopped = false;
+  #gone: Promise<void> | undefined;
+
+  constructor(
+    settings: CampaignSettings,
+    value: string,
+    term: TermControl,
+    lease: CampaignLease,
+    wake: () => void,
+  ) {
+    this.#settings = settings;
+    this.#value = value;
+    this.#term = term;
+    this.#lease = lease;
+    this.#wake = wake;
+  }
+
+  /** The create revision of the key: the fencing token. */
+  get token(): bigint {
+    return this.#token;
+  }
+
+  /** Whether the own key's watch is up or starting. */
+  get watched(): boolean {
+    return this.#ownWatch !== undefined || this.#ownWatchStarting;
+  }
+
+  /** Takes the key's name from the granted lease; call once the lease is granted. */
+  named(lease: GrantedLease): void {
+    this.#key = this.#settings.keys.candidate(lease.hex);
+  }
+
+  /**
+   * Creates the candidate and id keys if absent, and reads the predecessor in the same
+   * transaction, at the revision of the create.
+   */
+  async join(signal: AbortSignal): Promise<Position> {
+    const lease = this.#lease.granted;
+    // The own key's watch may see the create before its answer comes: hold such events.
+    this.#writes.begin();
+    try {
+      return await this.#create(signal, lease);
+    } finally {
+      this.#wrote();
+    }
+  }
+
+  async #create(signal: AbortSignal, lease: GrantedLease): Promise<Position> {
+    const { campaignClient: client, keys, requestTimeoutMs } = this.#settings;
+    const key = this.#key;
+    const response = await retrying(
+      () =>
+        client.kv.txn(
+          {
+            compare: [{ key, target: "Create", result: "Equal", create_revision: 0 }],
+            success: [
+              { request_put: { key, value: Buffer.from(this.#value), lease: lease.id } },
+              {
+                request_put: {
+                  key: keys.id(lease.hex),
+                  value: Buffer.from(this.#settings.id),
+                  lease: lease.id,
+                },
+              },
+              {
+                request_range: {
+                  key: keys.candidates.key,
+                  range_end: keys.candidates.rangeEnd,
+                  sort_target: "Create",
+                  sort_order: "Descend",
+                  limit: 2,
+                  keys_only: true,
+                },
+              },
+            ],
+            failure: [{ request_range: { key } }],
+          },
+          callOptions(requestTimeoutMs),
+        ),
+      { signal, onRetry: (error) => this.#retrying("creating the candidate key", error) },
+    );
+    const revision = BigInt(response.header.revision);
+    if (response.succeeded) {
+      this.#token = revision;
+      this.#writes.created(revision);
+      const line = rangeOf(response, 2);
+      this.#settings.logger.debug(
+        { key: key.toString(), token: revision.toString() },
+        "joined the line",
+      );
+      return { revision, predecessor: line[1]?.key };
+    }
+    // The key exists: ours if an earlier attempt was applied but its answer was lost.
+    const existing = rangeOf(response, 0)[0];
+    if (existing === undefined || existing.lease !== lease.id) {
+      throw new Error(
+        `the candidate key ${key.toString()} exists with lease ${existing?.lease ?? "none"}, not ours`,
+      );
+    }
+    this.#token = BigInt(existing.create_revision);
+    this.#writes.adopted(this.#token, BigInt(existing.mod_revision));
+    return this.recheck(signal);
+  }
+
+  /**
+   * One transaction: the own key still has our create revision, lease and last write (so
+   * the lease is alive), and the candidate created just before us, if any.
+   *
+   * @throws the loss, if the own key went or changed.
+   */
+  async recheck(signal: AbortSignal): Promise<Position> {
+    const { campaignClient: client, keys, requestTimeoutMs } = this.#settings;
+    const response = await retrying(
+      () =>
+        client.kv.txn(
+          {
+            compare: this.#ownKeyCompare(true),
+            success: [
+              {
+                request_range: {
+                  key: keys.candidates.key,
+                  range_end: keys.candidates.rangeEnd,
+                  sort_target: "Create",
+                  sort_order: "Descend",
+                  max_create_revision: (this.#token - 1n).toString(),
+                  limit: 1,
+                  keys_only: true,
+                },
+              },
+            ],
+            failure: [],
+          },
+          callOptions(requestTimeoutMs),
+        ),
+      { signal, onRetry: (error) => this.#retrying("re-checking the line", error) },
+    );
+    if (!response.succeeded) {
+      return this.#keyGone("the candidate key is gone or was changed by someone else");
+    }
+    return {
+      revision: BigInt(response.header.revision),
+      predecessor: rangeOf(response, 0)[0]?.key,
+    };
+  }
+
+  /** The own key has our create revision and lease, and, unless we are writing it, our value. */
+  #ownKeyCompare(withWrite: boolean): ICompare[] {
+    const lease = this.#lease.granted;
+    const key = this.#key;
+    const compare: ICompare[] = [
+      { key, target: "Create", result: "Equal", create_revision: this.#token.toString() },
+      { key, target: "Lease", result: "Equal", lease: lease.id },
+    ];
+    if (withWrite && !this.#writes.writing) {
+      compare.push({
+        key,
+        target: "Mod",
+        result: "Equal",
+        mod_revision: this.#writes.modRevision.toString(),
+      });
+    }
+    return compare;
+  }
+
+  /**
+   * The campaign is won: from now on a broken own-key watch is repaired by a re-check of the
+   * key rather than by waking the (finished) waiting loop.
+   */
+  lead(): void {
+    this.#leading = true;
+    if (!this.watched) this.#reverify();
+  }
+
+  /** Changes the key's value if it is still ours. */
+  async proclaim(value: string, signal: AbortSignal): Promise<void> {
+    // Given up before it began: nothing may be written, not even a value nobody waits for.
+    signal.throwIfAborted();
+    const { campaignClient: client, requestTimeoutMs } = this.#settings;
+    const lease = this.#lease.granted;
+    this.#writes.begin();
+    let response: ITxnResponse;
+    try {
+      response = await raceSignal(
+        client.kv.txn(
+          {
+            compare: this.#ownKeyCompare(false),
+            success: [
+              { request_put: { key: this.#key, value: Buffer.from(value), lease: lease.id } },
+            ],
+            failure: [],
+          },
+          callOptions(requestTimeoutMs),
+        ),
+        signal,
+      );
+      if (response.succeeded) this.#writes.answered(BigInt(response.header.revision));
+    } catch (error) {
+      this.#writes.unanswered(value);
+      if (signal.aborted) throw signal.reason;
+      throw requestError("proclaim", error);
+    } finally {
+      this.#wrote();
+    }
+    if (!response.succeeded) {
+      await this.#keyGone("proclaim found the candidate key gone or changed by someone else");
+    }
+  }
+
+  /**
+   * Stops watching, at once for events (a late event judges nothing) and, through the
+   * returned function, for the stream.
+   */
+  stop(): () => void {
+    this.#stopped = true;
+    const watch = this.#ownWatch;
+    this.#ownWatch = undefined;
+    return () => watch?.close();
+  }
+
+  // --- the own key's watch ---
+
+  /**
+   * Watches the own key from `readRevision + 1`.
+   *
+   * @returns whether the watch began in step with the read, or undefined if it did not start.
+   */
+  async #watch(readRevision: bigint, signal: AbortSignal): Promise<boolean | undefined> {
+    let started: { readonly watch: { close(): void }; readonly inStep: boolean } | undefined;
+    const listener: KeyWatchListener = {
+      changed: (type, kv) => this.#changed(type, kv),
+      interrupted: (error) => {
+        if (started === undefined || this.#ownWatch !== started.watch) return;
+        this.#ownWatch = undefined;
+        this.#settings.logger.debug({ err: error }, "the own key's watch was interrupted");
+        if (this.#leading) this.#reverify();
+        else this.#wake();
+      },
+    };
+    try {
+      started = await this.#settings.campaignClient.watchKey(
+        this.#key,
+        readRevision,
+        listener,
+        signal,
+      );
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      this.#settings.logger.debug(
+        { err: error, key: this.#key.toString() },
+        "a watch did not start",
+      );
+      return undefined;
+    }
+    if (this.#stopped) started.watch.close();
+    else this.#ownWatch = started.watch;
+    return started.inStep;
+  }
+
+  /** Starts the own key's watch from `readRevision + 1` without waiting for it. */
+  watchInBackground(readRevision: bigint, signal: AbortSignal): void {
+    this.#ownWatchStarting = true;
+    this.#watch(readRevision, signal).then(
+      (inStep) => {
+        this.#ownWatchStarting = false;
+        if (inStep !== undefined || this.#stopped) return;
+        // It did not start: a leader confirms its key and tries again; a waiter re-checks.
+        if (this.#leading) this.#reverify();
+        else this.#wake();
+      },
+      () => {
+        this.#ownWatchStarting = false;
+      },
+    );
+  }
+
+  #changed(type: "put" | "delete", kv: IKeyValue): void {
+    if (this.#stopped) return;
+    if (type === "delete") {
+      this.#keyGone("the candidate key was deleted").catch(() => {});
+      return;
+    }
+    const ours =
+      kv.create_revision === this.#token.toString() && kv.lease === this.#lease.current?.id;
+    if (ours && this.#writes.isOwn(BigInt(kv.mod_revision), kv.value.toString())) {
+      this.#writes.accept(BigInt(kv.mod_revision));
+    } else if (this.#writes.writing) {
+      this.#writes.hold(kv);
+    } else {
+      const detail = ours
+        ? "the candidate key's value was changed by someone else"
+        : "the candidate key was replaced by someone else";
+      this.#keyGone(detail).catch(() => {});
+    }
+  }
+
+  /** An own write (the create or a proclaim) settled: judge the puts seen meanwhile. */
+  #wrote(): void {
+    for (const kv of this.#writes.end()) this.#changed("put", kv);
+  }
+
+  /**
+   * The own watch broke while leading: confirm the own key in one read, and watch it again
+   * from that read. Retries until the term ends; the deadline bounds how long that may take.
+   */
+  #reverify(): void {
+    const signal = this.#term.signal;
+    const { campaignClient: client, requestTimeoutMs } = this.#settings;
+    const run = async () => {
+      for (;;) {
+        const response = await retrying(
+          () =>
+            client.kv.txn(
+              {
+                compare: this.#ownKeyCompare(false),
+                success: [{ request_range: { key: this.#key } }],
+                failure: [],
+              },
+              callOptions(requestTimeoutMs),
+            ),
+          { signal, onRetry: (error) => this.#retrying("re-checking the own key", error) },
+        );
+        if (!response.succeeded) {
+          await this.#keyGone("the candidate key is gone or was replaced by someone else");
+        }
+        // Its value is judged here rather than compared in the transaction: a proclaim whose
+        // answer was lost with the connection (which also broke the watch) may be the writer.
+        const kv = rangeOf(response, 0)[0];
+        if (kv !== undefined && !this.#writes.writing) {
+          if (this.#writes.isOwn(BigInt(kv.mod_revision), kv.value.toString())) {
+            this.#writes.accept(BigInt(kv.mod_revision));
+          } else {
+            await this.#keyGone("the candidate key's value was changed by someone else");
+          }
+        }
+        if ((await this.#watch(BigInt(response.header.revision), signal)) !== undefined) {
+          return;
+        }
+        await delay(200, signal);
+      }
+    };
+    run().catch((error: unknown) => {
+      if (signal.aborted) return;
+      // Not transient (permission denied, say): nothing tells us any more what happens to
+      // the key. The term cannot go on blind.
+      this.#term.lose("connection-lost", "could not watch the leader's key any more", error);
+    });
+  }
+
+  /**
+   * The own key was deleted or changed: ends the campaign or the term, once. A term ends at
+   * once with `deleted`, before a successor can be elected (it needs a request after the same
+   * event); whether the lease went too follows in the loss's cause, a
+   * {@link CandidateKeyLostError}. A campaign, which acts on nothing yet, asks first and fails
+   * with `lease-expired` or `deleted`.
+   *
+   * @throws always: the loss.
+   */
+  async #keyGone(detail: string): Promise<never> {
+    this.#gone ??= this.#leading ? this.#endTerm(detail) : this.#endCampaign(detail);
+    await this.#gone;
+    // The term's signal: the campaign's own stops following it once the campaign resolved.
+    throw this.#term.signal.reason;
+  }
+
+  async #endTerm(detail: string): Promise<void> {
+    const lease = this.#lease.current;
+    const cause = new CandidateKeyLostError(detail, this.#key.toString(), lease?.hex ?? "");
+    this.#term.lose("deleted", `${detail}; whether its lease went too follows in the cause`, cause);
+    const leaseGone = await this.#lease.isGone(new AbortController().signal);
+    cause.leaseChecked(leaseGone);
+    if (leaseGone) {
+      this.#settings.logger.warn(
+        { lease: lease?.hex },
+        "the lost leader's lease is gone too: expired or revoked on the server (etcd before 3.4.28 and 3.5.10 revokes live leases after a stalled raft leader wakes up, etcd-io/etcd#15247)",
+      );
+    }
+  }
+
+  async #endCampaign(detail: string): Promise<void> {
+    const reason: LossReason = (await this.#lease.isGone(this.#term.signal))
+      ? "lease-expired"
+      : "deleted";
+    this.#term.lose(
+      reason,
+      reason === "lease-expired" ? `${detail}: its lease expired or was revoked` : detail,
+    );
+  }
+
+  #retrying(what: string, error: unknown): void {
+    this.#settings.logger.debug({ err: error }, `${what} failed; retrying`);
+  }
+}
+
+/** The keys a range (the response at `index`) returned, in order. */
+export function rangeOf(response: ITxnResponse, index: number): IKeyValue[] {
+  return response.responses[index]?.response_range?.kvs ?? [];
+}
+
+/**
+ * The cause of a term's `deleted` loss on etcd: the leader's candidate key was deleted, or
+ * written by someone else. The term ends at the event, before a successor can be elected;
+ * whether the key's lease went too (revoked, expired on the server, or revoked by a server with
+ * etcd-io/etcd#15247) is asked of etcd afterwards and recorded in {@link leaseGone}.
+ */
+export class CandidateKeyLostError extends Error {
+  override readonly name = "CandidateKeyLostError";
+  readonly code = "candidate-key-lost";
+  /** The candidate key. */
+  readonly key: string;
+  /** Its lease, in lowercase hex. */
+  readonly lease: string;
+  /**
+   * Whether the lease was gone too: `undefined` until etcd answered, `false` if it is alive or
+   * did not answer within a second.
+   */
+  leaseGone: boolean | undefined = undefined;
+  /** Resolves once {@link leaseGone} is known. */
+  readonly checked: Promise<void>;
+  #checked: () => void = () => {};
+
+  constructor(detail: string, key: string, lease: string) {
+    super(`${detail} (key ${key}, lease ${lease})`);
+    this.key = key;
+    this.lease = lease;
+    this.checked = new Promise<void>((resolve) => {
+      this.#checked = resolve;
+    });
+  }
+
+  /** @internal Records etcd's answer about the lease. */
+  leaseChecked(gone: boolean): void {
+    this.leaseGone = gone;
+    this.#checked();
+  }
+}
