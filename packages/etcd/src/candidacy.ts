@@ -187,6 +187,7 @@ export class Candidacy {
   /** Revokes the lease, which deletes both keys. Succeeds if the lease is already gone. */
   async #release(signal: AbortSignal): Promise<void> {
     this.#stop();
+    await this.#key.lossChecked;
     await this.#lease.revoke(signal, false);
   }
 

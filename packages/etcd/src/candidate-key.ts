@@ -385,6 +385,14 @@ export class CandidateKey {
   }
 
   /**
+   * Settles once the check that follows the loss of the key (did the lease go too?) is done.
+   * A release waits for it: its own revoke would otherwise answer that check.
+   */
+  get lossChecked(): Promise<void> {
+    return this.#gone?.catch(() => {}) ?? Promise.resolve();
+  }
+
+  /**
    * The own key was deleted or changed: ends the campaign or the term, once. A term ends at
    * once with `deleted`, before a successor can be elected (it needs a request after the same
    * event); whether the lease went too follows in the loss's cause, a
