@@ -3,7 +3,9 @@ import { type CandidateEvent, CandidateProcess } from "../../fixtures/candidate-
 import { etcdForSuite } from "../../support/suite-servers.js";
 import { uniqueElection } from "./helpers.js";
 
-const ttlSeconds = 2;
+// Long enough that the leader keeps its lease while the successor's process starts on a busy
+// machine: the test needs it frozen while it still leads.
+const ttlSeconds = 5;
 const ttlMs = ttlSeconds * 1000;
 /** Starting a candidate process (tsx compiles the sources) takes a while on a busy machine. */
 const startupMs = 20_000;
@@ -12,7 +14,7 @@ describe("a frozen etcd leader that checks only leadership.signal", () => {
   const etcd = etcdForSuite();
   const url = () => `etcd://${etcd().getHost()}:${etcd().getClientPort()}?ttl=${ttlSeconds}`;
 
-  it("reads signal.aborted as true on its first check after SIGCONT, and in every callback that sees the successor", async () => {
+  it("reads signal.aborted as true on its first read after SIGCONT, before any callback runs, and in every callback that sees the successor", async () => {
     const election = uniqueElection("signal-frozen");
     const env = { CHECK: "signal" };
     await using frozen = await CandidateProcess.start({ url: url(), election, id: "frozen", env });
@@ -25,6 +27,10 @@ describe("a frozen etcd leader that checks only leadership.signal", () => {
       startupMs,
     );
 
+    // Freeze it inside a synchronous loop that reads the signal, as a GC pause would.
+    process.kill(frozen.pid, "SIGUSR2");
+    const spinning = await frozen.waitFor((event) => event.event === "spinning", startupMs);
+    expect(spinning.aborted, "the leader must still lead when it is frozen").toBe(false);
     frozen.freeze();
     // The successor can only be elected once the frozen leader's lease expired: a TTL, plus
     // the server's lease check and the successor's watch.
@@ -34,6 +40,13 @@ describe("a frozen etcd leader that checks only leadership.signal", () => {
     frozen.thaw();
 
     const resumed = (event: CandidateEvent) => event.at >= thawedAt;
+    // The loop the freeze interrupted runs before any callback, so its report comes first.
+    await frozen.waitFor((event) => event.event === "tick" && resumed(event), ttlMs);
+    const woke = frozen.events.find((event) => event.event === "woke" && resumed(event));
+    const story = JSON.stringify(frozen.events.filter((event) => event.event !== "tick"));
+    expect(woke, `the first read of the signal after SIGCONT; events: ${story}`).toMatchObject({
+      aborted: true,
+    });
     await frozen.waitFor(
       (event) => event.event === "observed" && event.leader === "successor" && resumed(event),
       ttlMs + 1000,
