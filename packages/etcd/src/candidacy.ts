@@ -10,7 +10,7 @@ import {
 import { EtcdLeaseInvalidError, type ICompare, type IKeyValue, type ITxnResponse } from "etcd3";
 import { backendError, callOptions } from "./client.js";
 import { KeyWatch, type KeyWatchListener, type StartedKeyWatch } from "./key-watch.js";
-import { leaseHex } from "./keys.js";
+import { candidateOrRefuse, leaseHex } from "./keys.js";
 import { retrying } from "./retry.js";
 import type { EtcdSettings } from "./settings.js";
 
@@ -231,7 +231,7 @@ export class Candidacy {
         { key: key.toString(), token: revision.toString() },
         "joined the line",
       );
-      return { revision, predecessor: line[1]?.key };
+      return { revision, predecessor: candidateOrRefuse(keys, line[1]?.key) };
     }
     // The key exists: ours if an earlier attempt was applied but its answer was lost.
     const existing = rangeOf(response, 0)[0];
@@ -375,7 +375,7 @@ export class Candidacy {
     }
     return {
       revision: BigInt(response.header.revision),
-      predecessor: rangeOf(response, 0)[0]?.key,
+      predecessor: candidateOrRefuse(keys, rangeOf(response, 0)[0]?.key),
     };
   }
 
