@@ -96,6 +96,10 @@ export class LeaderWatch {
         leader === undefined ? "" : `${leader.id}\u0000${leader.token}\u0000${leader.value}`;
       if (identity === reported) return;
       reported = identity;
+      this.#settings.logger.debug(
+        { revision: atRevision.toString(), token: leader?.token.toString() },
+        "the leader changed",
+      );
       if (!signal.aborted) this.#listener.change(leader);
     };
     const drain = async () => {

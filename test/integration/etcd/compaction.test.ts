@@ -67,6 +67,55 @@ describe("etcd elector while etcd compacts its history every 100 ms", () => {
     };
   };
 
+  it("answers leader() and participants() while every revision they read may be compacted at once", async () => {
+    const election = uniqueElection("compaction-reads");
+    const [reader, leader] = await Promise.all([
+      elector(election, "reader"),
+      elector(election, "leader"),
+    ]);
+    const leadership = await leader.campaign({ value: "v0" });
+    let running = true;
+    // Moves the revision on every few milliseconds while etcd compacts to the current one
+    // every 100 ms: a read pinned to the revision of an earlier read may meet a compaction.
+    const stopCompacting = compacting();
+    const churn = (async () => {
+      for (let index = 1; running; index++) {
+        await leadership.proclaim(`v${index}`);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+    const failures: unknown[] = [];
+    let reads = 0;
+    const until = performance.now() + ttlMs * 5;
+    while (performance.now() < until) {
+      // Many reads in flight at once: each compaction lands inside some of them.
+      await Promise.all([
+        ...Array.from({ length: 16 }, () =>
+          reader.leader().then(
+            (info) => {
+              if (info?.id !== "leader") failures.push(info);
+            },
+            (error: unknown) => failures.push(error),
+          ),
+        ),
+        reader.participants().then(
+          (line) => {
+            if (line.length !== 1) failures.push(line);
+          },
+          (error: unknown) => failures.push(error),
+        ),
+      ]);
+      reads++;
+    }
+    running = false;
+    await churn;
+    const compactions = await stopCompacting();
+    expect(failures).toEqual([]);
+    expect(compactions).toBeGreaterThan((ttlMs * 5) / compactEveryMs / 4);
+    expect(reads).toBeGreaterThan(20);
+    expect(leadership.isActive()).toBe(true);
+  });
+
   it("hands leadership back and forth for 60 s without a crash or a wrong loss, and an observer sees every change", async () => {
     const election = uniqueElection("compaction");
     const [observer, a, b] = await Promise.all([
