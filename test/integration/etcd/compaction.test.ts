@@ -75,12 +75,14 @@ describe("etcd elector while etcd compacts its history every 100 ms", () => {
     ]);
     const leadership = await leader.campaign({ value: "v0" });
     let running = true;
-    // Moves the revision on every few milliseconds while etcd compacts to the current one
-    // every 100 ms: a read pinned to the revision of an earlier read may meet a compaction.
+    // Moves the revision on every few milliseconds (another key: the leader's term is not
+    // what this test is about) while etcd compacts to the current one every 100 ms: a read
+    // pinned to the revision of an earlier read may meet a compaction.
+    const { client } = started();
     const stopCompacting = compacting();
     const churn = (async () => {
       for (let index = 1; running; index++) {
-        await leadership.proclaim(`v${index}`);
+        await client.put(`${election}-churn`).value(String(index));
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     })();
@@ -108,10 +110,11 @@ describe("etcd elector while etcd compacts its history every 100 ms", () => {
       reads++;
     }
     running = false;
-    await churn;
     const compactions = await stopCompacting();
+    await churn;
     expect(failures).toEqual([]);
-    expect(compactions).toBeGreaterThan((ttlMs * 5) / compactEveryMs / 4);
+    // Compactions ran all along (a loaded machine runs fewer than one per 100 ms).
+    expect(compactions).toBeGreaterThanOrEqual(10);
     expect(reads).toBeGreaterThan(20);
     expect(leadership.isActive()).toBe(true);
   });
