@@ -191,6 +191,42 @@ export function describeConformance(name: string, backend: ConformanceBackend): 
       ]);
     });
 
+    it("observes a leader's every value, even one set at once by a leader of an empty line", async () => {
+      const [watcher, a, b] = (await candidates(election(), 3)) as [Elector, Elector, Elector];
+      const controller = new AbortController();
+      const seen: (LeaderInfo | undefined)[] = [];
+      const observing = (async () => {
+        for await (const leader of watcher.observe({ signal: controller.signal })) {
+          seen.push(leader);
+        }
+      })();
+      const until = async (count: number) => {
+        const deadline = Date.now() + backend.ttlMs * 2;
+        while (seen.length < count) {
+          if (Date.now() > deadline) throw new Error(`saw ${seen.length} of ${count} changes`);
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      };
+      await until(1);
+      // Nothing here waits for the observer: a value may last no longer than one round trip.
+      const leaderA = await a.campaign({ value: "a-1" });
+      await leaderA.proclaim("a-2");
+      await leaderA.resign();
+      const leaderB = await b.campaign({ value: "b-1" });
+      await leaderB.proclaim("b-2");
+      await until(6);
+      controller.abort();
+      await observing;
+      expect(seen).toEqual([
+        undefined,
+        { id: a.id, value: "a-1", token: leaderA.token },
+        { id: a.id, value: "a-2", token: leaderA.token },
+        undefined,
+        { id: b.id, value: "b-1", token: leaderB.token },
+        { id: b.id, value: "b-2", token: leaderB.token },
+      ]);
+    });
+
     it("rejects a campaign aborted by its signal with an AbortError and leaves no participant", async () => {
       const [a, b] = (await candidates(election(), 2)) as [Elector, Elector];
       const leadership = await a.campaign();

@@ -5,6 +5,7 @@ import type { CampaignSettings } from "./campaign-client.js";
 import type { CampaignLease, GrantedLease } from "./campaign-lease.js";
 import { callOptions } from "./client.js";
 import type { KeyWatchListener } from "./key-watch.js";
+import { candidateOrRefuse } from "./keys.js";
 import { OwnWrites } from "./own-writes.js";
 import { requestError, retrying } from "./retry.js";
 
@@ -126,7 +127,7 @@ export class CandidateKey {
         { key: key.toString(), token: revision.toString() },
         "joined the line",
       );
-      return { revision, predecessor: line[1]?.key };
+      return { revision, predecessor: candidateOrRefuse(keys, line[1]?.key) };
     }
     // The key exists: ours if an earlier attempt was applied but its answer was lost.
     const existing = rangeOf(response, 0)[0];
@@ -177,7 +178,7 @@ export class CandidateKey {
     }
     return {
       revision: BigInt(response.header.revision),
-      predecessor: rangeOf(response, 0)[0]?.key,
+      predecessor: candidateOrRefuse(keys, rangeOf(response, 0)[0]?.key),
     };
   }
 

@@ -33,6 +33,22 @@ describe("etcdClientOptions", () => {
       );
   });
 
+  it("reconnects the watch stream within a few hundred milliseconds at first, never over a second later", () => {
+    // etcd3's WatchManager takes the first delay from next(), and each later one from next().
+    let backoff = etcdClientOptions({ endpoints: ["etcd:2379"] }).faultHandling?.watchBackoff?.next(
+      undefined,
+    );
+    const delays: number[] = [];
+    for (let attempt = 0; attempt < 20 && backoff !== undefined; attempt++) {
+      delays.push(backoff.duration);
+      backoff = backoff.next(undefined) ?? backoff;
+    }
+    expect(delays).toHaveLength(20);
+    expect(delays[0]).toBeLessThanOrEqual(400);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(1000);
+    expect(delays.at(-1)).toBe(1000);
+  });
+
   it("reads the CA, certificate and key files for TLS", () => {
     const directory = mkdtempSync(join(tmpdir(), "elector-tls-"));
     const file = (name: string) => {

@@ -7,35 +7,16 @@ import {
   resolveConfig,
 } from "@elector/core";
 import type { ResolvedEtcdConfig } from "@elector/core/backend";
+import { ExponentialBackoff, noop } from "cockatiel";
 import { Etcd3, type IOptions, isRecoverableError } from "etcd3";
 
-type FaultHandling = NonNullable<IOptions["faultHandling"]>;
-type Policy = NonNullable<FaultHandling["global"]>;
-type Backoff = NonNullable<FaultHandling["watchBackoff"]>;
-
 /**
- * Runs each call once. The etcd3 defaults retry three times and open a circuit for five
- * seconds after three failures: with one endpoint that refuses every call for 5 s after a
- * short outage, longer than a 2 s lease. The elector retries itself, with p-retry.
+ * Reconnect delays of the watch stream: from a few hundred milliseconds, growing with
+ * decorrelated jitter to 1 s. The etcd3 default grows to 30 s, far longer than a lease.
+ * etcd3 takes a backoff (it calls `next()` for the first delay, as its type says), not the
+ * factory its own default passes.
  */
-const passThrough = {
-  execute: <T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T) =>
-    Promise.resolve().then(() => fn({ signal: new AbortController().signal })),
-} as unknown as Policy;
-
-/**
- * Reconnect delays of the watch stream: from 100 ms doubling to 1 s. The etcd3 default grows
- * to 30 s, far longer than a lease.
- */
-class WatchBackoff {
-  readonly duration: number;
-  constructor(duration = 100) {
-    this.duration = duration;
-  }
-  next(): WatchBackoff {
-    return new WatchBackoff(Math.min(1000, this.duration * 2));
-  }
-}
+const watchBackoff = new ExponentialBackoff({ initialDelay: 100, maxDelay: 1000 }).next();
 
 /**
  * The options of an `Etcd3` client as an elector makes its own: every endpoint, TLS, user and
@@ -60,11 +41,10 @@ export function clientOptions(config: ResolvedEtcdConfig): IOptions {
   const options: IOptions = {
     hosts: [...config.endpoints],
     dialTimeout: config.requestTimeoutMs,
-    faultHandling: {
-      host: () => passThrough,
-      global: passThrough,
-      watchBackoff: new WatchBackoff() as unknown as Backoff,
-    },
+    // Each call runs once: the etcd3 defaults retry three times and open a circuit for five
+    // seconds after three failures, which with one endpoint refuses every call for 5 s after
+    // a short outage, longer than a 2 s lease. The elector retries itself, with p-retry.
+    faultHandling: { host: () => noop, global: noop, watchBackoff },
     grpcOptions: {
       // Finds a silently dead connection (etcd refuses pings more often than every 5 s).
       "grpc.keepalive_time_ms": 10_000,

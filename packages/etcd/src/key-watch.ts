@@ -1,10 +1,16 @@
 import type { Etcd3, IKeyValue, Watcher } from "etcd3";
 import type { KeyRange } from "./keys.js";
+import { guardWatches } from "./watch-guard.js";
 
 /** What one {@link KeyWatch} reports. */
 export interface KeyWatchListener {
   /** A change of the watched key or range, in revision order. */
   changed(type: "put" | "delete", kv: IKeyValue): void;
+  /**
+   * Every change of one answer was reported. etcd sends all the changes of one revision in
+   * one answer, so the watched keys are now as they were at a revision.
+   */
+  settled?(): void;
   /**
    * Changes may have been missed: the watch stream broke, or etcd cancelled the watch. The
    * watch is closed; read again and start a new one from that read's revision.
@@ -17,8 +23,9 @@ export interface StartedKeyWatch {
   readonly watch: KeyWatch;
   /**
    * Whether the store was still at the read's revision when the watch was created. If not,
-   * etcd put the watch in its "unsynced" group, which it catches up every 100 ms: a change
-   * may reach it up to 100 ms late. Reading again and watching anew avoids that delay.
+   * the watch starts at the read's revision (see {@link KeyWatch.start}), in etcd's
+   * "unsynced" group, which it catches up every 100 ms: a change may reach it up to 100 ms
+   * late. Reading again and watching anew avoids that delay.
    */
   readonly inStep: boolean;
 }
@@ -28,6 +35,11 @@ export interface StartedKeyWatch {
  * stream. It is one-shot: after an interruption it stays closed, so that the owner re-reads
  * instead of trusting the etcd3 client's resumption, which restarts from the revision in the
  * "created" answer and can skip changes made before it.
+ *
+ * A watch that etcd cancelled (its start revision was compacted away, most often) is not
+ * cancelled again: etcd3 has forgotten it, and would throw on etcd's answer to that cancel
+ * from the gRPC data handler, where nothing catches it. {@link guardWatches} drops such an
+ * answer when the owner's close and etcd's cancel cross.
  */
 export class KeyWatch {
   readonly #watcher: Watcher;
@@ -41,9 +53,17 @@ export class KeyWatch {
    * Starts watching `target` from `readRevision + 1`, so that no change after the read is
    * missed and, if none happened, etcd streams changes at once instead of catching up.
    *
+   * If the store moved on before the watch was created, etcd serves it from its catch-up
+   * loop, and a compaction to exactly `readRevision + 1` meanwhile would drop that revision's
+   * deletes unseen (etcd does not keep a compacted revision's tombstones, and cancels only a
+   * watch that starts *below* the compaction). So such a watch is replaced by one from
+   * `readRevision`: etcd then either replays that revision (changes the read already showed,
+   * which the owner takes again harmlessly), or cancels the watch as compacted, and the owner
+   * reads again.
+   *
    * @throws the signal's reason if it aborts first, or the watch's error.
    */
-  static start(
+  static async start(
     client: Etcd3,
     target: Buffer | KeyRange,
     readRevision: bigint,
@@ -51,17 +71,42 @@ export class KeyWatch {
     signal: AbortSignal,
   ): Promise<StartedKeyWatch> {
     signal.throwIfAborted();
+    guardWatches(client);
+    const first = await KeyWatch.#open(client, target, readRevision, true, listener, signal);
+    if (first !== undefined) return { watch: first, inStep: true };
+    const replaced = await KeyWatch.#open(client, target, readRevision, false, listener, signal);
+    return { watch: replaced as KeyWatch, inStep: false };
+  }
+
+  /**
+   * Opens a watch from `readRevision + 1` (`afterRead`) or from `readRevision`.
+   *
+   * @returns the watch, or undefined if it began from `readRevision + 1` out of step with
+   * the read (it is closed then, and reported nothing).
+   */
+  static #open(
+    client: Etcd3,
+    target: Buffer | KeyRange,
+    readRevision: bigint,
+    afterRead: boolean,
+    listener: KeyWatchListener,
+    signal: AbortSignal,
+  ): Promise<KeyWatch | undefined> {
+    signal.throwIfAborted();
     const builder = client.watch();
     if (Buffer.isBuffer(target)) builder.key(target);
     else builder.inRange({ start: target.key, end: target.rangeEnd });
-    const watcher = builder.startRevision((readRevision + 1n).toString()).watcher();
+    const startRevision = afterRead ? readRevision + 1n : readRevision;
+    const watcher = builder.startRevision(startRevision.toString()).watcher();
     const watch = new KeyWatch(watcher);
-    return new Promise<StartedKeyWatch>((resolve, reject) => {
+    return new Promise<KeyWatch | undefined>((resolve, reject) => {
       let started = false;
-      const fail = (error: Error) => {
+      const fail = (error: Error, cancelled: boolean) => {
         signal.removeEventListener("abort", onAbort);
         if (watch.#closed) return;
-        watch.close();
+        // etcd cancelled it and etcd3 forgot it: there is nothing left to cancel.
+        if (cancelled) watch.#closed = true;
+        else watch.close();
         if (started) listener.interrupted(error);
         else reject(error);
       };
@@ -72,8 +117,15 @@ export class KeyWatch {
       signal.addEventListener("abort", onAbort, { once: true });
       watcher.once("connected", (response: { header: { revision: string } }) => {
         signal.removeEventListener("abort", onAbort);
+        if (watch.#closed) return;
+        if (afterRead && BigInt(response.header.revision) > readRevision) {
+          // Closed before any event of it can reach the listener (they come in later answers).
+          watch.close();
+          resolve(undefined);
+          return;
+        }
         started = true;
-        resolve({ watch, inStep: BigInt(response.header.revision) <= readRevision });
+        resolve(watch);
       });
       watcher.on("put", (kv: IKeyValue) => {
         if (!watch.#closed) listener.changed("put", kv);
@@ -81,8 +133,14 @@ export class KeyWatch {
       watcher.on("delete", (kv: IKeyValue) => {
         if (!watch.#closed) listener.changed("delete", kv);
       });
-      watcher.on("disconnected", (error: Error) => fail(error));
-      watcher.on("error", (error: Error) => fail(error));
+      // After etcd3's own "data" listener, which emitted the answer's puts and deletes.
+      watcher.on("data", () => {
+        if (!watch.#closed) listener.settled?.();
+      });
+      // etcd3 keeps a disconnected watch and resumes it; this one-shot watch cancels it.
+      watcher.on("disconnected", (error: Error) => fail(error, false));
+      // etcd3 emits "error" only for a watch that etcd cancelled, after dropping it.
+      watcher.on("error", (error: Error) => fail(error, true));
     });
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { electionKeys, keySuffix, leaseHex, prefixRange } from "./keys.js";
+import { candidateOrRefuse, electionKeys, keySuffix, leaseHex, prefixRange } from "./keys.js";
 
 describe("electionKeys", () => {
   it("lays out candidate keys as etcdctl elect does: <election>/<lease hex>, under the prefix if any", () => {
@@ -22,6 +22,46 @@ describe("electionKeys", () => {
     expect(inRange(keys.candidate("1f"), keys.candidates)).toBe(true);
     expect(keySuffix(id, keys.ids)).toBe("1f");
     expect(keySuffix(keys.candidate("1f"), keys.candidates)).toBe("1f");
+  });
+});
+
+describe("ElectionKeys.isCandidate", () => {
+  it("takes only <name>/<lease hex> for a candidate, not the keys of an election nested in the range", () => {
+    const jobs = electionKeys("", "jobs");
+    expect(jobs.isCandidate(Buffer.from("jobs/694da2024c959a05"))).toBe(true);
+    expect(jobs.isCandidate(jobs.candidate("1f"))).toBe(true);
+    // The candidate and id keys of the nested election "jobs/billing", and of "jobs/ab",
+    // whose name is hex itself.
+    const billing = electionKeys("", "jobs/billing");
+    const ab = electionKeys("", "jobs/ab");
+    for (const nested of [
+      billing.candidate("1f"),
+      billing.id("1f"),
+      ab.candidate("1f"),
+      ab.id("1f"),
+    ]) {
+      expect(jobs.isCandidate(nested)).toBe(false);
+    }
+    // Prefix "jobs" with election "billing" is the same key as election "jobs/billing".
+    expect(jobs.isCandidate(electionKeys("jobs", "billing").candidate("1f"))).toBe(false);
+    expect(jobs.isCandidate(Buffer.from("jobs/"))).toBe(false);
+    expect(jobs.isCandidate(Buffer.from("jobs/1F"))).toBe(false);
+    expect(jobs.isCandidate(Buffer.from("jobs/12345678901234567"))).toBe(false);
+    expect(jobs.isCandidate(Buffer.from("other/1f"))).toBe(false);
+  });
+
+  it("refuses a nested election's key as the candidate to wait behind, with a typed error", () => {
+    const jobs = electionKeys("", "jobs");
+    expect(candidateOrRefuse(jobs, undefined)).toBeUndefined();
+    expect(candidateOrRefuse(jobs, jobs.candidate("1f"))).toEqual(jobs.candidate("1f"));
+    expect(() => candidateOrRefuse(jobs, Buffer.from("jobs/billing/1f"))).toThrow(
+      expect.objectContaining({
+        name: "InvalidOptionError",
+        code: "invalid-option",
+        option: "election",
+        message: expect.stringContaining("jobs/billing/1f"),
+      }),
+    );
   });
 });
 

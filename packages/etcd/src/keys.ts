@@ -1,3 +1,5 @@
+import { InvalidOptionError } from "@elector/core";
+
 /**
  * Where one election lives in etcd. The candidate keys follow etcd's Go `concurrency.Election`
  * exactly, so that `etcdctl elect` and Go programs share the line with us; the ids live beside
@@ -8,6 +10,11 @@
  *
  * With the default prefix `""` the leading `<prefix>/` is left out, as `etcdctl elect` does.
  * Both keys are attached to the same lease, so they come and go together.
+ *
+ * Names may nest (`jobs` and `jobs/billing`, or prefix `jobs` with election `billing`): then
+ * the keys of the inner election lie inside the candidates' range of the outer one. A
+ * candidate key is therefore `<name>/` followed by a lease ID in hex and nothing else; every
+ * other key in the range belongs to a nested election and is not a candidate.
  */
 export interface ElectionKeys {
   /** `<prefix>/<election>`: the name Go's `concurrency.NewElection` is given. */
@@ -20,6 +27,11 @@ export interface ElectionKeys {
   candidate(leaseHex: string): Buffer;
   /** The id key of a lease. */
   id(leaseHex: string): Buffer;
+  /**
+   * Whether `key`, found in the candidates' range, is a candidate of this election: `<name>/`
+   * and a lease ID in hex. A key of a nested election (`<name>/<more>/…`) is not.
+   */
+  isCandidate(key: Buffer): boolean;
 }
 
 /** A range of keys as etcd takes it: `[key, rangeEnd)`. */
@@ -33,6 +45,9 @@ export interface KeyRange {
 /** `#` cannot occur in an election name, so no election's range holds another's id keys. */
 const idSuffix = "#id/";
 
+/** What follows `<name>/` in a candidate key: a positive int64 as Go's `%x` prints it. */
+const leaseHexPattern = /^[0-9a-f]{1,16}$/;
+
 /** The keys of `election` under `prefix` (both already validated by `@elector/core`). */
 export function electionKeys(prefix: string, election: string): ElectionKeys {
   const name = prefix === "" ? election : `${prefix}/${election}`;
@@ -44,7 +59,27 @@ export function electionKeys(prefix: string, election: string): ElectionKeys {
     ids,
     candidate: (leaseHex: string) => Buffer.from(`${name}/${leaseHex}`),
     id: (leaseHex: string) => Buffer.from(`${name}${idSuffix}${leaseHex}`),
+    isCandidate: (key: Buffer) =>
+      key.length > candidates.key.length &&
+      key.subarray(0, candidates.key.length).equals(candidates.key) &&
+      leaseHexPattern.test(key.subarray(candidates.key.length).toString("latin1")),
   });
+}
+
+/**
+ * `key`, read as the candidate next to ours, if it is a candidate of this election; a campaign
+ * cannot wait behind another election's key, so one nested inside this election's range is
+ * refused.
+ *
+ * @throws InvalidOptionError naming the election and the nested key.
+ */
+export function candidateOrRefuse(keys: ElectionKeys, key: Buffer | undefined): Buffer | undefined {
+  if (key === undefined || keys.isCandidate(key)) return key;
+  throw new InvalidOptionError(
+    "election",
+    keys.name,
+    `a name that no other election's keys nest under, but ${key.toString()} lies in its range ${keys.candidates.key.toString()}`,
+  );
 }
 
 /** The range of every key that starts with `prefix`. */
