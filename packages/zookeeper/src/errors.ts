@@ -6,8 +6,6 @@ const transient = new Set<number>([
   codes.connectionLoss,
   codes.operationTimeout,
   codes.requestTimeout,
-  // The C client's ZINVALIDSTATE, while the backend still runs on the addon.
-  -9,
   codes.closing,
   codes.nothing,
   codes.sessionMoved,

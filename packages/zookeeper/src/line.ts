@@ -6,7 +6,7 @@
 // server's ten-digit counter of the parent, and only it orders the line.
 import { randomUUID } from "node:crypto";
 import { BackendError } from "@elector/core";
-import type { NativeStat } from "./binding.js";
+import type { NodeStat } from "./session.js";
 
 /** Separates a candidate node's GUID from its sequence number. */
 export const sequenceMarker = "-n_";
@@ -67,18 +67,18 @@ export function decodeCandidate(data: Buffer): CandidateData | undefined {
 }
 
 /**
- * The fencing token of a node: its czxid. The binding hands zxids over as JavaScript numbers,
- * exact below 2^53: a zxid is the leader epoch (high 32 bits) and a counter (low 32 bits), so
- * tokens are exact while the ensemble has had fewer than 2^21 (2,097,152) leader elections.
+ * The fencing token of a node: its czxid, exact as bigint (a zxid is the leader epoch in the
+ * high 32 bits and a counter in the low 32 bits).
  *
- * @throws BackendError past that bound, rather than hand out a token that may repeat.
+ * @throws BackendError for a czxid that is not positive, rather than hand out a token that
+ * may repeat.
  */
-export function tokenOf(stat: NativeStat, path: string): bigint {
+export function tokenOf(stat: NodeStat, path: string): bigint {
   const czxid = stat.czxid;
-  if (!Number.isSafeInteger(czxid) || czxid <= 0) {
+  if (czxid <= 0n) {
     throw new BackendError(
-      `the czxid of ${JSON.stringify(path)} is ${czxid}, beyond 2^53 where the zookeeper binding loses precision; it cannot be a fencing token`,
+      `the czxid of ${JSON.stringify(path)} is ${czxid}; it cannot be a fencing token`,
     );
   }
-  return BigInt(czxid);
+  return czxid;
 }
