@@ -105,12 +105,13 @@ describe("SessionWatch", () => {
   });
 
   it("suspends the term when a heartbeat goes unanswered for three quarters of the timeout less the margin", async () => {
-    const timeoutMs = 300;
-    const { session, handle } = connected(timeoutMs, 50);
+    const timeoutMs = 1500;
+    const { session, handle } = connected(timeoutMs, 300);
     handle.next("sync").answer(rc.ok);
     const recorded = recordingTerm();
     const watch = new SessionWatch(session, recorded.term);
-    // The next beat goes out after (300 − 50) / 5 ms and is never answered: overdue 187 ms later.
+    // The next beat goes out after (1500 − 300) / 5 = 240 ms and is never answered: overdue
+    // 900 ms later, before the session timeout.
     const start = performance.now();
     await recorded.until(1);
     expect(recorded.events[0]).toBe("suspended");
