@@ -1,68 +1,70 @@
-// A plain session of the zookeeper binding, promisified by hand, for the floor and the naive
-// recipe: nothing of @elector/zookeeper is in their path. (The binding's own typings give the
-// callbacks' message as a number; it is a string, hence the casts.)
-import ZooKeeper from "zookeeper";
+// A plain session of the wire-protocol client, with no election code on top, for the floor
+// and the naive recipe: nothing of @elector/zookeeper's election is in their path.
+import type { ZooKeeperClient } from "../../packages/zookeeper/src/protocol/client.js";
+import { createModes, eventTypes } from "../../packages/zookeeper/src/protocol/codes.js";
+import type { CreateMode } from "../../packages/zookeeper/src/protocol/records.js";
+import { openZooKeeperClient } from "../../test/support/zookeeper-client.js";
 
+/** `(type, state, path)`, with ZooKeeper's event type numbers (2: deleted, 4: children). */
 export type Watcher = (type: number, state: number, path: string) => void;
+
+const eventType = {
+  created: eventTypes.created,
+  deleted: eventTypes.deleted,
+  changed: eventTypes.changed,
+  children: eventTypes.children,
+  lost: eventTypes.none,
+} as const;
+
+const modeOf = new Map<number, CreateMode>(
+  Object.entries(createModes).map(([mode, flags]) => [flags, mode as CreateMode]),
+);
 
 /** A connected raw session. */
 export class RawSession {
-  private constructor(readonly client: ZooKeeper) {}
+  private constructor(readonly client: ZooKeeperClient) {}
 
   static async open(connect: string, sessionTimeoutMs: number): Promise<RawSession> {
-    const client = new ZooKeeper({ connect, timeout: sessionTimeoutMs, debug_level: 0 });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no session from ${connect}`)), 30_000);
-      client.once("connect", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      client.init({});
-    });
-    return new RawSession(client);
+    return new RawSession(
+      await openZooKeeperClient(connect, { sessionTimeoutMs, connectTimeoutMs: 30_000 }),
+    );
   }
 
   create(path: string, data: string, flags: number): Promise<string> {
-    return this.call<string>((done) => this.client.a_create(path, data, flags, done as never));
+    return this.client.create(path, Buffer.from(data), modeOf.get(flags) ?? "persistent");
   }
 
   delete(path: string): Promise<void> {
-    return this.call<void>((done) => this.client.a_delete_(path, -1, done as never));
+    return this.client.delete(path, -1);
   }
 
-  /** A data watch on `path`; resolves once set (rejects with "-101" if there is no node). */
-  watchData(path: string, watcher: Watcher): Promise<void> {
-    return this.call<void>((done) => this.client.aw_get(path, watcher, done as never));
+  /** A data watch on `path`; resolves once set (rejects with "no node" if there is none). */
+  async watchData(path: string, watcher: Watcher): Promise<void> {
+    await this.client.getData(path, (event, at) => watcher(eventType[event], 3, at));
   }
 
   /** Lists the children and sets a child watch. */
-  watchChildren(path: string, watcher: Watcher): Promise<string[]> {
-    return this.call<string[]>((done) => this.client.aw_get_children(path, watcher, done as never));
+  async watchChildren(path: string, watcher: Watcher): Promise<string[]> {
+    const { children } = await this.client.getChildren(path, (event, at) =>
+      watcher(eventType[event], 3, at),
+    );
+    return children;
   }
 
   async ensure(path: string): Promise<void> {
     let current = "";
     for (const part of path.split("/").slice(1)) {
       current += `/${part}`;
-      await this.create(current, "", ZooKeeper.constants.ZOO_PERSISTENT).catch((error: Error) => {
-        if (!error.message.startsWith("-110")) throw error;
+      await this.create(current, "", createModes.persistent).catch((error: Error) => {
+        if (!error.message.includes("-110")) throw error;
       });
     }
   }
 
   close(): void {
-    this.client.close();
-  }
-
-  private call<T>(issue: (done: (rc: number, message: string, result: T) => void) => unknown) {
-    return new Promise<T>((resolve, reject) => {
-      issue((rc, message, result) => {
-        if (rc === 0) resolve(result);
-        else reject(new Error(`${rc} ${message}`));
-      });
-    });
+    void this.client.close();
   }
 }
 
-export const ephemeralSequential = ZooKeeper.constants.ZOO_EPHEMERAL_SEQUENTIAL;
-export const ephemeral = ZooKeeper.constants.ZOO_EPHEMERAL;
+export const ephemeralSequential = createModes.ephemeralSequential;
+export const ephemeral = createModes.ephemeral;

@@ -214,10 +214,10 @@ async function zooKeeperLeftovers(
     connectTimeoutMs: 15_000,
   });
   try {
-    if (!(await client.pathExists(electionPath, false))) return { nodes: [], leases: [] };
-    const children = (await client.get_children(electionPath, false)) as string[];
+    if ((await client.exists(electionPath)) === undefined) return { nodes: [], leases: [] };
+    const { children } = await client.getChildren(electionPath);
     return { nodes: children.map((child) => `${electionPath}/${child}`), leases: [] };
   } finally {
-    client.close();
+    await client.close();
   }
 }

@@ -18,11 +18,11 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 here="$repo/test/consumer"
 # The packages installed into the app, none of which may build anything native.
-# @elector/zookeeper joins this list once its client is pure TypeScript.
-NATIVE_FREE=(core etcd fencing cli)
+# @elector/zookeeper is among them: its ZooKeeper client is TypeScript, nothing is compiled.
+NATIVE_FREE=(core etcd zookeeper fencing cli)
 # Packed and checked too, installed beside the app (testcontainers brings optional native
 # speed-ups of ssh2 that have nothing to do with elector itself).
-OTHERS=(testing zookeeper metrics)
+OTHERS=(testing metrics)
 
 log() { printf '[consumer %ss] %s\n' "$SECONDS" "$*" >&2; }
 die() { log "error: $*"; exit 1; }

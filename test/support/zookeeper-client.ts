@@ -1,28 +1,43 @@
-import ZooKeeper from "zookeeper";
+import { ZooKeeperClient } from "../../packages/zookeeper/src/protocol/client.js";
 
 /**
- * A connected ZooKeeper client. Rejects if no server of `connect` accepts a session within
- * `connectTimeoutMs`.
+ * A connected client of the ZooKeeper wire protocol (the one @elector/zookeeper runs on).
+ * Rejects if no server of `connect` accepts a session within `connectTimeoutMs`.
  */
 export async function openZooKeeperClient(
   connect: string,
-  options: { sessionTimeoutMs: number; connectTimeoutMs: number },
-): Promise<ZooKeeper> {
-  const client = new ZooKeeper({ connect, timeout: options.sessionTimeoutMs, debug_level: 1 });
-  client.setLogger(false);
-  const connected = new Promise<void>((resolve, reject) => {
+  options: {
+    sessionTimeoutMs: number;
+    connectTimeoutMs: number;
+    session?: { readonly id: bigint; readonly password: Buffer };
+  },
+): Promise<ZooKeeperClient> {
+  const client = new ZooKeeperClient({
+    servers: connect.split(","),
+    sessionTimeoutMs: options.sessionTimeoutMs,
+    ...(options.session === undefined ? {} : { session: options.session }),
+  });
+  await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
-      client.close();
+      unsubscribe();
+      void client.close();
       reject(
         new Error(`no ZooKeeper session from ${connect} within ${options.connectTimeoutMs} ms`),
       );
     }, options.connectTimeoutMs);
-    client.once("connect", () => {
-      clearTimeout(timer);
-      resolve();
+    const unsubscribe = client.subscribe({
+      connected: () => {
+        clearTimeout(timer);
+        unsubscribe();
+        resolve();
+      },
+      ended: (state, reason) => {
+        clearTimeout(timer);
+        unsubscribe();
+        reject(new Error(`the ZooKeeper session ended (${state}): ${reason}`));
+      },
     });
+    client.start();
   });
-  client.init({});
-  await connected;
   return client;
 }

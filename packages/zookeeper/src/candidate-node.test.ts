@@ -1,29 +1,30 @@
 import { BackendError, silentLogger } from "@elector/core";
 import { describe, expect, it } from "vitest";
-import { rc } from "./binding.js";
 import { CandidateNode, maxDroppedCreates } from "./candidate-node.js";
 import { ZooKeeperSequenceExhaustedError } from "./errors.js";
-import { type FakeClient, fakeBinding, fakeStat } from "./fake-binding.test-support.js";
+import { type FakeClient, fakeClients, fakeStat } from "./fake-client.test-support.js";
+import { codes as rc } from "./protocol/codes.js";
 import { Session } from "./session.js";
 
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A connected session on a fake handle, its first heartbeat answered. */
 function connectedSession(): { session: Session; handle: FakeClient } {
-  const { Binding, handles } = fakeBinding();
-  const session = new Session(Binding, {
-    connect: "zk:2181",
+  const { createClient, clients } = fakeClients();
+  const session = new Session(createClient, {
+    servers: ["zk:2181"],
     requestedTimeoutMs: 3000,
+    safetyMarginMs: 500,
     logger: silentLogger,
   });
-  const handle = handles[0] as FakeClient;
+  const handle = clients[0] as FakeClient;
   handle.connect("5e55", 3000);
   handle.next("sync").answer(rc.ok, "/");
   return { session, handle };
 }
 
 /** Answers requests as they come until `operation` shows up, then returns it. */
-async function nextRequest(handle: FakeClient, operation: string) {
+async function nextRequest(handle: FakeClient, operation: Parameters<FakeClient["next"]>[0]) {
   for (let turn = 0; turn < 20; turn++) {
     const found = handle.requests.find((request) => request.operation === operation);
     if (found !== undefined) return found;
@@ -226,14 +227,14 @@ describe("CandidateNode", () => {
     ]) {
       const request = await nextRequest(handle, "create");
       expect(request.path).toBe(path);
-      created.push(`${path}:${request.flags}`);
+      created.push(`${path}:${request.mode}`);
       request.answer(path === "/apps" ? rc.nodeExists : rc.ok, path);
     }
     expect(created).toEqual([
-      "/apps:0",
-      "/apps/elector:0",
-      "/apps/elector/jobs:4",
-      "/apps/elector/jobs/nightly:4",
+      "/apps:persistent",
+      "/apps/elector:persistent",
+      "/apps/elector/jobs:container",
+      "/apps/elector/jobs/nightly:container",
     ]);
     const create = await nextRequest(handle, "create");
     create.answer(rc.ok, `${create.path}0000000000`);

@@ -1,5 +1,4 @@
 import { BackendError } from "@elector/core";
-import { rc } from "./binding.js";
 import {
   isNoNode,
   ZooKeeperConnectionError,
@@ -15,6 +14,7 @@ import {
   tokenOf,
 } from "./line.js";
 import { type NodeGone, NodeWatch } from "./node-watch.js";
+import { codes } from "./protocol/codes.js";
 import { retrying } from "./retrying.js";
 import { type Session, SessionEndedError } from "./session.js";
 
@@ -255,7 +255,7 @@ export class CandidateNode {
         return true;
       } catch (error) {
         if (isNoNode(error)) return true;
-        if (zooKeeperCode(error) === rc.notEmpty) return false;
+        if (zooKeeperCode(error) === codes.notEmpty) return false;
         throw error;
       }
     });

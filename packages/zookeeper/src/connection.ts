@@ -1,6 +1,9 @@
 import { BackendError, type Logger } from "@elector/core";
-import type { NativeClient } from "./binding.js";
-import { Session, SessionEndedError } from "./session.js";
+import { ZooKeeperClient } from "./protocol/client.js";
+import { type ClientFactory, Session, SessionEndedError } from "./session.js";
+
+/** The protocol client of every session, unless a test stands in for it. */
+const protocolClient: ClientFactory = (options) => new ZooKeeperClient(options);
 
 /**
  * An elector's link to ZooKeeper: the current {@link Session}, opened on first use and
@@ -8,22 +11,27 @@ import { Session, SessionEndedError } from "./session.js";
  * session.
  */
 export class Connection {
-  readonly #Binding: new (
-    config: Record<string, unknown>,
-  ) => NativeClient;
-  readonly #connect: string;
+  readonly #createClient: ClientFactory;
+  readonly #servers: readonly string[];
   readonly #requestedTimeoutMs: number;
+  readonly #safetyMarginMs: number;
   readonly #logger: Logger;
   #session: Session | undefined;
   #closed = false;
 
   constructor(
-    Binding: new (config: Record<string, unknown>) => NativeClient,
-    options: { servers: readonly string[]; sessionTimeoutMs: number; logger: Logger },
+    options: {
+      servers: readonly string[];
+      sessionTimeoutMs: number;
+      safetyMarginMs: number;
+      logger: Logger;
+    },
+    createClient: ClientFactory = protocolClient,
   ) {
-    this.#Binding = Binding;
-    this.#connect = options.servers.join(",");
+    this.#createClient = createClient;
+    this.#servers = options.servers;
     this.#requestedTimeoutMs = options.sessionTimeoutMs;
+    this.#safetyMarginMs = options.safetyMarginMs;
     this.#logger = options.logger;
   }
 
@@ -43,9 +51,10 @@ export class Connection {
       signal.throwIfAborted();
       if (this.#closed) throw new BackendError("the elector's ZooKeeper connection is closed");
       if (this.#session === undefined || this.#session.ended) {
-        this.#session = new Session(this.#Binding, {
-          connect: this.#connect,
+        this.#session = new Session(this.#createClient, {
+          servers: this.#servers,
           requestedTimeoutMs: this.#requestedTimeoutMs,
+          safetyMarginMs: this.#safetyMarginMs,
           logger: this.#logger,
         });
       }
@@ -54,11 +63,6 @@ export class Connection {
         await session.ready(signal, timeoutMs);
         return session;
       } catch (error) {
-        // A handle that never started is tried afresh by the next call (names may resolve).
-        if (session.failedToStart) {
-          session.close();
-          this.#session = undefined;
-        }
         // A session that ended while we waited is replaced; anything else is the caller's.
         if (!(error instanceof SessionEndedError) || signal.aborted || this.#closed) throw error;
       }

@@ -1,23 +1,23 @@
 import { BackendError, ConnectionError } from "@elector/core";
-import { rc } from "./binding.js";
+import { codes } from "./protocol/codes.js";
 
 // The codes after which the same request may succeed on the same or a later session.
 const transient = new Set<number>([
-  rc.connectionLoss,
-  rc.operationTimeout,
-  rc.invalidState,
-  rc.closing,
-  rc.nothing,
-  rc.sessionMoved,
-  rc.sessionExpired,
+  codes.connectionLoss,
+  codes.operationTimeout,
+  codes.requestTimeout,
+  codes.closing,
+  codes.nothing,
+  codes.sessionMoved,
+  codes.sessionExpired,
 ]);
 
 /**
  * A request that failed for a reason of the connection or session (`ZCONNECTIONLOSS`,
- * `ZSESSIONEXPIRED`, a closed handle): retryable. The C client's code is kept.
+ * `ZSESSIONEXPIRED`, a closed handle): retryable. ZooKeeper's result code is kept.
  */
 export class ZooKeeperConnectionError extends ConnectionError {
-  /** The C client's return code, for example -4 for `ZCONNECTIONLOSS`. */
+  /** ZooKeeper's result code, for example -4 for `ZCONNECTIONLOSS`. */
   readonly zooKeeperCode: number;
 
   constructor(message: string, zooKeeperCode: number, options: { cause?: unknown } = {}) {
@@ -26,9 +26,9 @@ export class ZooKeeperConnectionError extends ConnectionError {
   }
 }
 
-/** A request the server refused (`ZNONODE`, `ZNOAUTH`, …). The C client's code is kept. */
+/** A request the server refused (`ZNONODE`, `ZNOAUTH`, …). ZooKeeper's result code is kept. */
 export class ZooKeeperRequestError extends BackendError {
-  /** The C client's return code, for example -101 for `ZNONODE`. */
+  /** ZooKeeper's result code, for example -101 for `ZNONODE`. */
   readonly zooKeeperCode: number;
 
   constructor(message: string, zooKeeperCode: number) {
@@ -63,7 +63,7 @@ export class ZooKeeperSequenceExhaustedError extends BackendError {
 }
 
 /**
- * The typed error for a failed request: `code` and `text` are what the C client reports
+ * The typed error for a failed request: `code` and `text` are ZooKeeper's result code and its name
  * (`-101`, `"no node"`); the message names the operation and the path.
  */
 export function requestError(
@@ -78,7 +78,7 @@ export function requestError(
     : new ZooKeeperRequestError(message, code);
 }
 
-/** The C client's code carried by `error`, if it is one of ours. */
+/** ZooKeeper's result code carried by `error`, if it is one of ours. */
 export function zooKeeperCode(error: unknown): number | undefined {
   return error instanceof ZooKeeperConnectionError || error instanceof ZooKeeperRequestError
     ? error.zooKeeperCode
@@ -87,10 +87,10 @@ export function zooKeeperCode(error: unknown): number | undefined {
 
 /** Whether `error` says the node does not exist. */
 export function isNoNode(error: unknown): boolean {
-  return zooKeeperCode(error) === rc.noNode;
+  return zooKeeperCode(error) === codes.noNode;
 }
 
 /** Whether `error` says the node already exists. */
 export function isNodeExists(error: unknown): boolean {
-  return zooKeeperCode(error) === rc.nodeExists;
+  return zooKeeperCode(error) === codes.nodeExists;
 }

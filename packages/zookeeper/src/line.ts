@@ -12,6 +12,7 @@
 // negative) is not in line: its candidate does not lead on it (see CandidateNode).
 import { randomUUID } from "node:crypto";
 import { BackendError } from "@elector/core";
+import type { NodeStat } from "./session.js";
 
 /** Separates a candidate node's GUID from its sequence number. */
 export const sequenceMarker = "-n_";
@@ -29,10 +30,8 @@ export interface LineEntry {
   readonly czxid: bigint;
 }
 
-/** The parts of a stat that the line reads; zxids as the client hands them over. */
-export interface LineStat {
-  readonly czxid: number | bigint;
-}
+/** The parts of a stat that the line reads. */
+export type LineStat = Pick<NodeStat, "czxid">;
 
 /** What the line needs of a session. */
 export interface LineReader {
@@ -126,25 +125,18 @@ export function decodeCandidate(data: Buffer): CandidateData | undefined {
 }
 
 /**
- * The fencing token of a node: its czxid. The binding hands zxids over as JavaScript numbers,
- * exact below 2^53: a zxid is the leader epoch (high 32 bits) and a counter (low 32 bits), so
- * tokens are exact while the ensemble has had fewer than 2^21 (2,097,152) leader elections.
- * A client that hands them over as bigints is exact throughout.
+ * The fencing token of a node: its czxid, exact as bigint (a zxid is the leader epoch in the
+ * high 32 bits and a counter in the low 32 bits).
  *
- * @throws BackendError past that bound, rather than hand out a token that may repeat.
+ * @throws BackendError for a czxid that is not positive, rather than hand out a token that
+ * may repeat.
  */
 export function tokenOf(stat: LineStat, path: string): bigint {
   const czxid = stat.czxid;
-  if (typeof czxid === "bigint") {
-    if (czxid > 0n) return czxid;
+  if (czxid <= 0n) {
     throw new BackendError(
       `the czxid of ${JSON.stringify(path)} is ${czxid}; it cannot be a fencing token`,
     );
   }
-  if (!Number.isSafeInteger(czxid) || czxid <= 0) {
-    throw new BackendError(
-      `the czxid of ${JSON.stringify(path)} is ${czxid}, beyond 2^53 where the zookeeper binding loses precision; it cannot be a fencing token`,
-    );
-  }
-  return BigInt(czxid);
+  return czxid;
 }

@@ -1,8 +1,8 @@
 import { type LossReason, silentLogger } from "@elector/core";
 import type { TermControl } from "@elector/core/backend";
 import { describe, expect, it } from "vitest";
-import { rc } from "./binding.js";
-import { fakeBinding } from "./fake-binding.test-support.js";
+import { fakeClients } from "./fake-client.test-support.js";
+import { codes as rc } from "./protocol/codes.js";
 import { Session } from "./session.js";
 import { SessionWatch } from "./session-watch.js";
 
@@ -60,24 +60,25 @@ function recordingTerm() {
   };
 }
 
-function connected(timeoutMs: number) {
-  const { Binding, handles } = fakeBinding();
-  const session = new Session(Binding, {
-    connect: "zk:2181",
+function connected(timeoutMs: number, safetyMarginMs = 500) {
+  const { createClient, clients } = fakeClients();
+  const session = new Session(createClient, {
+    servers: ["zk:2181"],
     requestedTimeoutMs: timeoutMs,
+    safetyMarginMs,
     logger: silentLogger,
   });
-  const handle = handles[0];
-  if (handle === undefined) throw new Error("no handle");
+  const handle = clients[0];
+  if (handle === undefined) throw new Error("no client");
   handle.connect("5e55", timeoutMs);
-  return { session, handle, handles };
+  return { session, handle };
 }
 
 describe("SessionWatch", () => {
   it("moves the deadline to each answer's send time + the negotiated timeout − the margin", () => {
     const { session, handle } = connected(4000);
     const recorded = recordingTerm();
-    const watch = new SessionWatch(session, recorded.term, 500);
+    const watch = new SessionWatch(session, recorded.term);
     const before = performance.now();
     void session.delete("/e/n").catch(() => {});
     const after = performance.now();
@@ -90,32 +91,33 @@ describe("SessionWatch", () => {
 
   it("suspends the term at once on a disconnect and resumes it only after an answer within the session", async () => {
     const { session, handle } = connected(4000);
-    handle.next("sync").answer(rc.ok, "/");
+    handle.next("sync").answer(rc.ok);
     const recorded = recordingTerm();
-    const watch = new SessionWatch(session, recorded.term, 500);
+    const watch = new SessionWatch(session, recorded.term);
     handle.dropConnection();
     expect(recorded.events).toEqual(["suspended"]);
     handle.connect("5e55", 4000);
     expect(recorded.events).toEqual(["suspended"]);
-    handle.next("sync").answer(rc.ok, "/");
+    handle.next("sync").answer(rc.ok);
     await recorded.until(2);
     expect(recorded.events).toEqual(["suspended", "resumed"]);
     watch.stop();
     session.close();
   });
 
-  it("suspends the term when a heartbeat goes unanswered for a third of the session timeout", async () => {
-    const timeoutMs = 300;
-    const { session, handle } = connected(timeoutMs);
-    handle.next("sync").answer(rc.ok, "/");
+  it("suspends the term when a heartbeat goes unanswered for three quarters of the timeout less the margin", async () => {
+    const timeoutMs = 1500;
+    const { session, handle } = connected(timeoutMs, 300);
+    handle.next("sync").answer(rc.ok);
     const recorded = recordingTerm();
-    const watch = new SessionWatch(session, recorded.term, 50);
-    // The next beat goes out after timeout/3 and is never answered; the one after finds it due.
+    const watch = new SessionWatch(session, recorded.term);
+    // The next beat goes out after (1500 − 300) / 5 = 240 ms and is never answered: overdue
+    // 900 ms later, before the session timeout.
     const start = performance.now();
     await recorded.until(1);
     expect(recorded.events[0]).toBe("suspended");
     expect(performance.now() - start).toBeLessThan(timeoutMs);
-    handle.next("sync").answer(rc.ok, "/");
+    handle.next("sync").answer(rc.ok);
     await recorded.until(2);
     expect(recorded.events).toEqual(["suspended", "resumed"]);
     watch.stop();
@@ -123,10 +125,10 @@ describe("SessionWatch", () => {
   });
 
   it("names a deadline passed in silence connection-lost, saying how long the server was silent", async () => {
-    const { session, handle } = connected(300);
-    handle.next("sync").answer(rc.ok, "/");
+    const { session, handle } = connected(300, 50);
+    handle.next("sync").answer(rc.ok);
     const recorded = recordingTerm();
-    const watch = new SessionWatch(session, recorded.term, 50);
+    const watch = new SessionWatch(session, recorded.term);
     await recorded.until(1);
     expect(recorded.events).toEqual(["suspended"]);
     expect(recorded.deadlineLoss?.reason).toBe("connection-lost");
@@ -138,12 +140,39 @@ describe("SessionWatch", () => {
   });
 
   it("ends the term with session-expired when the server refuses to resume the session", () => {
-    const { session, handle, handles } = connected(4000);
+    const { session, handle } = connected(4000);
     const recorded = recordingTerm();
-    const watch = new SessionWatch(session, recorded.term, 500);
-    handle.closeItself(-112);
-    handles[1]?.closeItself(-112);
+    const watch = new SessionWatch(session, recorded.term);
+    handle.dropConnection();
+    handle.expire();
     expect(recorded.events).toEqual(["suspended", "lost:session-expired"]);
     watch.stop();
+  });
+
+  it("credits each pipelined heartbeat from its own send time, so a slow round trip below the deadline keeps the term", async () => {
+    // 300 ms timeout, 50 ms margin: beats every 100 ms, a round trip of 150 ms each.
+    const { session, handle } = connected(300, 50);
+    handle.next("sync").answer(rc.ok);
+    const recorded = recordingTerm();
+    const watch = new SessionWatch(session, recorded.term);
+    const sent: number[] = [];
+    const started = performance.now();
+    while (performance.now() - started < 900) {
+      const pending = handle.requests.filter((request) => request.operation === "sync");
+      if (pending.length > sent.length) sent.push(performance.now());
+      // Answer the oldest beat once it is 150 ms old: later beats went out meanwhile.
+      const oldest = pending[0];
+      const sentAt = sent[0];
+      if (oldest !== undefined && sentAt !== undefined && performance.now() - sentAt >= 150) {
+        oldest.answer(rc.ok);
+        sent.shift();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    // Never skipped: more than one beat was in flight at a time, and each answer moved the
+    // deadline past now.
+    expect(recorded.deadline).toBeGreaterThan(performance.now());
+    watch.stop();
+    session.close();
   });
 });

@@ -3,30 +3,29 @@ import type { Session } from "./session.js";
 
 /**
  * Ties one campaign or term to its session: every answer through the quorum leader moves the
- * term's deadline to its send time + the negotiated session timeout − the safety margin; a
- * disconnect, or a heartbeat left unanswered for a third of the session timeout, suspends
+ * term's deadline to its send time + the negotiated session timeout − the safety margin (both
+ * as of the connection that carried it: see {@link Session.marginMs}); a
+ * disconnect, or a heartbeat left unanswered for three quarters of (timeout − margin), suspends
  * the term at once; a reconnect within the session, once answered, resumes it; the end of
  * the session ends it.
  *
  * @remarks
  * A deadline that passes in silence ends the term with `connection-lost`, not core's
- * `deadline-passed`: by then the server has heard nothing for a session timeout, and the C
+ * `deadline-passed`: by then the server has heard nothing for a session timeout, and the
  * client would report the expiry only after it reconnects.
  */
 export class SessionWatch {
   readonly #session: Session;
   readonly #term: TermControl;
-  readonly #marginMs: number;
   readonly #unsubscribe: () => void;
   #lastHeard: number | undefined;
   #stopped = false;
   /** Set once the term's node is gone: no reconnect may give authority back. */
   #held = false;
 
-  constructor(session: Session, term: TermControl, marginMs: number) {
+  constructor(session: Session, term: TermControl) {
     this.#session = session;
     this.#term = term;
-    this.#marginMs = marginMs;
     this.#unsubscribe = session.subscribe({
       heard: (sentAt) => this.#heard(sentAt),
       disconnected: (cause) => term.suspend(cause),
@@ -38,7 +37,7 @@ export class SessionWatch {
     });
     term.nameDeadlineLoss("connection-lost", () => {
       const silentMs = Math.round(now() - (this.#lastHeard ?? 0));
-      return `ZooKeeper has not answered for ${silentMs} ms, longer than the session timeout (${session.timeoutMs} ms) less the safety margin (${marginMs} ms): the session has expired or is about to`;
+      return `ZooKeeper has not answered for ${silentMs} ms, longer than the session timeout (${session.timeoutMs} ms) less the safety margin (${session.marginMs} ms): the session has expired or is about to`;
     });
     if (session.lastHeard !== undefined) this.#heard(session.lastHeard);
     const doubt = session.doubt;
@@ -63,6 +62,6 @@ export class SessionWatch {
   #heard(sentAt: number): void {
     if (this.#stopped) return;
     if (this.#lastHeard === undefined || sentAt > this.#lastHeard) this.#lastHeard = sentAt;
-    this.#term.extendDeadline(sentAt + this.#session.timeoutMs - this.#marginMs);
+    this.#term.extendDeadline(sentAt + this.#session.timeoutMs - this.#session.marginMs);
   }
 }

@@ -1,8 +1,8 @@
-import { BackendError, ConnectionError, silentLogger } from "@elector/core";
+import { BackendError, ConnectionError, type Logger, silentLogger } from "@elector/core";
 import { describe, expect, it } from "vitest";
-import { rc } from "./binding.js";
 import { isNoNode, ZooKeeperConnectionError, ZooKeeperRequestError } from "./errors.js";
-import { fakeBinding, fakeStat } from "./fake-binding.test-support.js";
+import { fakeClients, fakeStat, fire } from "./fake-client.test-support.js";
+import { codes } from "./protocol/codes.js";
 import { Session, SessionEndedError, type WatchEvent } from "./session.js";
 
 const timeoutMs = 3000;
@@ -10,12 +10,13 @@ const timeoutMs = 3000;
 /** Lets every pending promise callback run. */
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-function open() {
-  const { Binding, handles } = fakeBinding();
-  const session = new Session(Binding, {
-    connect: "zk1:2181,zk2:2181",
+function open(options: { safetyMarginMs?: number; logger?: Logger } = {}) {
+  const { createClient, clients } = fakeClients();
+  const session = new Session(createClient, {
+    servers: ["zk1:2181", "zk2:2181"],
     requestedTimeoutMs: timeoutMs,
-    logger: silentLogger,
+    safetyMarginMs: options.safetyMarginMs ?? 500,
+    logger: options.logger ?? silentLogger,
   });
   const seen: string[] = [];
   const heard: number[] = [];
@@ -25,57 +26,85 @@ function open() {
     restored: () => seen.push("restored"),
     ended: (state) => seen.push(`ended:${state}`),
   });
-  const handle = (index: number) => {
-    const found = handles[index];
-    if (found === undefined) throw new Error(`no handle ${index}`);
-    return found;
-  };
-  return { session, handles, handle, seen, heard };
+  const client = clients[0];
+  if (client === undefined) throw new Error("no client");
+  return { session, client, clients, seen, heard };
 }
 
 describe("Session", () => {
-  it("asks for the configured timeout, silences the C client's log, and takes the negotiated timeout", async () => {
-    const { session, handle } = open();
-    expect(handle(0).config).toMatchObject({
-      connect: "zk1:2181,zk2:2181",
-      timeout: timeoutMs,
-      debug_level: 0,
+  it("asks for the configured timeout, starts its client, and takes the negotiated timeout", async () => {
+    const { session, client } = open();
+    expect(client.options).toMatchObject({
+      servers: ["zk1:2181", "zk2:2181"],
+      sessionTimeoutMs: timeoutMs,
     });
+    expect(client.started).toBe(true);
     expect(session.state).toBe("connecting");
     const ready = session.ready(new AbortController().signal);
-    handle(0).connect("1a2b", 2000);
+    client.connect("1a2b", 2000);
     await ready;
     expect(session).toMatchObject({ state: "connected", id: "1a2b", timeoutMs: 2000 });
   });
 
+  it("recomputes the margin from the negotiated timeout, at most half of it, and warns when the server changed the timeout", () => {
+    const warnings: string[] = [];
+    const logger: Logger = {
+      ...silentLogger,
+      warn: (fields: unknown, message?: string) => {
+        warnings.push(message ?? String(fields));
+      },
+      child: () => logger,
+    };
+    // The default margin of 3000 ms (500) follows a granted 30000 ms to its default (3000).
+    const followed = open({ safetyMarginMs: 500, logger });
+    followed.client.connect("1a2b", 30_000);
+    expect(followed.session.marginMs).toBe(3000);
+    expect(warnings[0]).toMatch(
+      /granted a session timeout of 30000 ms in place of the requested 3000 ms/,
+    );
+    // An explicit margin stays, but never above half the granted timeout.
+    const capped = open({ safetyMarginMs: 2500, logger });
+    capped.client.connect("1a2b", 4000);
+    expect(capped.session.marginMs).toBe(2000);
+    capped.client.dropConnection();
+    capped.client.connect("1a2b", 3000);
+    expect(capped.session.marginMs).toBe(1500);
+    // As asked: no warning.
+    const same = open({ safetyMarginMs: 500, logger });
+    const before = warnings.length;
+    same.client.connect("1a2b", timeoutMs);
+    expect(warnings).toHaveLength(before);
+    expect(same.session.marginMs).toBe(500);
+  });
+
   it("is restored only once a heartbeat sent after the (re)connect is answered", async () => {
-    const { session, handle, seen } = open();
-    handle(0).connect("1a2b", timeoutMs);
+    const { session, client, seen } = open();
+    client.connect("1a2b", timeoutMs);
     expect(session.verified).toBe(false);
-    handle(0).next("sync").answer(rc.ok, "/");
+    client.next("sync").answer(codes.ok);
     await flush();
     expect(seen).toEqual(["restored"]);
-    handle(0).dropConnection();
+    client.dropConnection();
     expect(session.state).toBe("disconnected");
     expect(session.doubt).toMatch(/dropped/);
-    handle(0).connect("1a2b", timeoutMs);
+    client.connect("1a2b", timeoutMs);
     expect(seen).toEqual(["restored", "disconnected"]);
-    handle(0).next("sync").answer(rc.ok, "/");
+    client.next("sync").answer(codes.ok);
     await flush();
     expect(seen).toEqual(["restored", "disconnected", "restored"]);
   });
 
   it("counts writes and syncs the server answered as heard from their send time, but not reads or connection failures", async () => {
-    const { session, handle, heard } = open();
-    handle(0).connect("1a2b", timeoutMs);
-    handle(0).next("sync").answer(rc.ok, "/");
+    const { session, client, heard } = open();
+    client.connect("1a2b", timeoutMs);
+    client.next("sync").answer(codes.ok);
     const before = performance.now();
     const deleting = session.delete("/e/gone");
     const reading = session.get("/e/x");
     const syncing = session.sync("/");
-    handle(0).next("delete").answer(rc.noNode);
-    handle(0).next("get").answer(rc.ok, fakeStat(), Buffer.from("x"));
-    handle(0).next("sync").answer(rc.connectionLoss, "/");
+    client.next("delete").answer(codes.noNode);
+    client.next("get").answer(codes.ok, fakeStat(), Buffer.from("x"));
+    client.next("sync").answer(codes.connectionLoss);
     await expect(deleting).rejects.toSatisfy(isNoNode);
     await expect(reading).resolves.toMatchObject({ data: Buffer.from("x") });
     await expect(syncing).rejects.toBeInstanceOf(ZooKeeperConnectionError);
@@ -85,91 +114,83 @@ describe("Session", () => {
     expect(session.lastHeard).toBe(heard[1]);
   });
 
-  it("maps the C client's codes to typed errors that name the operation and path", async () => {
-    const { session, handle } = open();
-    handle(0).connect("1a2b", timeoutMs);
-    handle(0).next("sync").answer(rc.ok, "/");
+  it("maps ZooKeeper's codes to typed errors that name the operation and path", async () => {
+    const { session, client } = open();
+    client.connect("1a2b", timeoutMs);
+    client.next("sync").answer(codes.ok);
     const refused = session.setData("/e/n", "v");
-    handle(0).next("set").answer(rc.noAuth);
+    client.next("set").answer(codes.noAuth);
     const error = await refused.catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(ZooKeeperRequestError);
     expect(error).toBeInstanceOf(BackendError);
     expect(error).toMatchObject({ zooKeeperCode: -102, retryable: false });
-    expect((error as Error).message).toBe('ZooKeeper set "/e/n" failed: -102 code -102');
+    expect((error as Error).message).toBe(
+      'ZooKeeper setData "/e/n" failed: -102 not authenticated',
+    );
 
     const lost = session.sync("/e");
-    handle(0).next("sync").answer(rc.connectionLoss);
+    client.next("sync").answer(codes.connectionLoss);
     await expect(lost).rejects.toBeInstanceOf(ConnectionError);
     await expect(lost).rejects.toMatchObject({ retryable: true, code: "connection-failed" });
-
-    // A request the handle refuses at once (a closed or broken handle) is never answered.
-    handle(0).nextReturn = rc.invalidState;
-    await expect(session.children("/e")).rejects.toMatchObject({ zooKeeperCode: -9 });
   });
 
-  it("ignores the session events that the binding also hands to watch callbacks", async () => {
-    const { session, handle } = open();
-    handle(0).connect("1a2b", timeoutMs);
+  it("reports a watch once, and keeps it across a reconnect (the client sets it again)", async () => {
+    const { session, client } = open();
+    client.connect("1a2b", timeoutMs);
     const events: WatchEvent[] = [];
     const read = session.watchData("/e/pred", (event) => events.push(event));
-    const request = handle(0).next("get");
-    request.answer(rc.ok, fakeStat(), Buffer.alloc(0));
+    const request = client.next("get");
+    request.answer(codes.ok, fakeStat(), Buffer.alloc(0));
     await read.result;
-    request.watcher?.(-1, 1, "");
-    request.watcher?.(-1, 3, "");
+    client.dropConnection();
+    client.connect("1a2b", timeoutMs);
     expect(events).toEqual([]);
-    request.watcher?.(2, 3, "/e/pred");
-    request.watcher?.(2, 3, "/e/pred");
+    fire(request, "deleted");
+    fire(request, "deleted");
     expect(events).toEqual(["deleted"]);
   });
 
-  it("sets no data watch on a missing node, and reports none", async () => {
-    const { session, handle } = open();
-    handle(0).connect("1a2b", timeoutMs);
+  it("reports no event to a watch that was cancelled", async () => {
+    const { session, client } = open();
+    client.connect("1a2b", timeoutMs);
     const events: WatchEvent[] = [];
     const read = session.watchData("/e/pred", (event) => events.push(event));
-    handle(0).next("get").answer(rc.noNode, null, null);
-    await expect(read.result).resolves.toBeUndefined();
-    handle(0).dropConnection();
+    const request = client.next("get");
+    request.answer(codes.ok, fakeStat(), Buffer.alloc(0));
+    await read.result;
+    read.cancel();
+    fire(request, "changed");
     expect(events).toEqual([]);
   });
 
-  it("resumes the same session with its id and password when the binding closes the handle by itself", async () => {
-    const { session, handle, handles, seen } = open();
-    handle(0).connect("1a2b", timeoutMs, "cd".repeat(16));
-    const events: WatchEvent[] = [];
-    const read = session.watchData("/e/pred", (event) => events.push(event));
-    handle(0).next("get").answer(rc.ok, fakeStat(), Buffer.alloc(0));
-    await read.result;
-
-    // Ten empty reads: the binding closes the handle and calls it an expiry.
-    handle(0).closeItself(-112);
-    expect(handles).toHaveLength(2);
-    expect(handle(1).config).toMatchObject({ client_id: "1a2b", client_password: "cd".repeat(16) });
-    expect(session.state).toBe("disconnected");
-    // Watches lived on the old handle: their owners must read and watch again.
-    expect(events).toEqual(["lost"]);
-    expect(seen).toEqual(["disconnected"]);
-
-    handle(1).connect("1a2b", timeoutMs);
-    expect(session).toMatchObject({ state: "connected", id: "1a2b" });
-    handle(1).next("sync").answer(rc.ok, "/");
-    await flush();
-    expect(seen).toEqual(["disconnected", "restored"]);
+  it("reads a missing node as undefined for a data watch", async () => {
+    const { session, client } = open();
+    client.connect("1a2b", timeoutMs);
+    const read = session.watchData("/e/pred", () => {});
+    client.next("get").answer(codes.noNode);
+    await expect(read.result).resolves.toBeUndefined();
   });
 
-  it("ends as expired when the resumed handle is refused before it connects", async () => {
-    const { session, handle, seen } = open();
-    handle(0).connect("1a2b", timeoutMs);
-    const pending = session.ready(new AbortController().signal);
-    await pending;
-    handle(0).closeItself(-112);
+  it("ends as expired when the server refuses to resume the session, and fails what waits", async () => {
+    const { session, client, seen } = open();
+    client.connect("1a2b", timeoutMs);
+    await session.ready(new AbortController().signal);
+    client.dropConnection();
     const waiting = session.ready(new AbortController().signal);
-    handle(1).closeItself(-112);
+    client.expire();
     expect(session.state).toBe("expired");
     expect(seen).toEqual(["disconnected", "ended:expired"]);
     await expect(waiting).rejects.toBeInstanceOf(SessionEndedError);
-    await expect(session.sync("/")).rejects.toMatchObject({ zooKeeperCode: rc.sessionExpired });
+    await expect(session.sync("/")).rejects.toMatchObject({ zooKeeperCode: codes.sessionExpired });
+  });
+
+  it("closes its client, which ends the session as closed", () => {
+    const { session, client, seen } = open();
+    client.connect("1a2b", timeoutMs);
+    session.close();
+    expect(client.closed).toBe(true);
+    expect(session.state).toBe("closed");
+    expect(seen).toEqual(["ended:closed"]);
   });
 
   it("rejects ready() after its timeout with a ConnectionError naming the servers", async () => {
@@ -180,14 +201,14 @@ describe("Session", () => {
   });
 
   it("deletes orphaned nodes once the session answers again", async () => {
-    const { session, handle } = open();
-    handle(0).connect("1a2b", timeoutMs);
+    const { session, client } = open();
+    client.connect("1a2b", timeoutMs);
     session.forget("/e", "guid-n_");
-    expect(handle(0).requests.map((request) => request.operation)).toEqual(["sync"]);
-    handle(0).next("sync").answer(rc.ok, "/");
+    expect(client.requests.map((request) => request.operation)).toEqual(["sync"]);
+    client.next("sync").answer(codes.ok);
     await flush();
-    handle(0).next("list").answer(rc.ok, ["other-n_0000000001", "guid-n_0000000002"]);
+    client.next("list").answer(codes.ok, ["other-n_0000000001", "guid-n_0000000002"]);
     await flush();
-    expect(handle(0).next("delete").path).toBe("/e/guid-n_0000000002");
+    expect(client.next("delete").path).toBe("/e/guid-n_0000000002");
   });
 });

@@ -1,22 +1,24 @@
 import { ConnectionError, type Logger } from "@elector/core";
-import { now } from "@elector/core/backend";
-import {
-  createFlags,
-  events,
-  isServerAnswer,
-  type NativeClient,
-  type NativeStat,
-  type NativeWatcher,
-  rc,
-  states,
-} from "./binding.js";
-import { isNodeExists, isNoNode, requestError, ZooKeeperConnectionError } from "./errors.js";
+import { isNodeExists, isNoNode, ZooKeeperConnectionError } from "./errors.js";
 import { Heartbeat } from "./heartbeat.js";
+import type {
+  Answer,
+  ChildrenResult,
+  ConnectedInfo,
+  DataResult,
+  EndedState,
+  WatchedEventType,
+  Watcher,
+  ZooKeeperClientListener,
+  ZooKeeperClientOptions,
+} from "./protocol/client.js";
+import { codes } from "./protocol/codes.js";
+import type { CreateMode, Op, OpResult, Stat } from "./protocol/records.js";
 
 /**
  * - `connecting`: the first connection of the session is being made.
  * - `connected`: requests flow.
- * - `disconnected`: the connection dropped; the C client is reconnecting within the session.
+ * - `disconnected`: the connection dropped; the client is reconnecting within the session.
  * - `expired`, `closed`: the session is over; its ephemeral nodes are gone or going.
  */
 export type SessionState = "connecting" | "connected" | "disconnected" | "expired" | "closed";
@@ -40,10 +42,22 @@ export interface SessionListener {
   ended?(state: "expired" | "closed", message: string): void;
 }
 
+/** The parts of a znode's stat we use; zxids exact as bigint, the owner in hex. */
+export interface NodeStat {
+  readonly czxid: bigint;
+  readonly mzxid: bigint;
+  readonly version: number;
+  readonly cversion: number;
+  readonly dataLength: number;
+  readonly numChildren: number;
+  /** The owning session's id in lowercase hex without leading zeros, `"0"` if persistent. */
+  readonly ephemeralOwner: string;
+}
+
 /** A znode's data and the parts of its stat we use. */
 export interface NodeSnapshot {
   readonly data: Buffer;
-  readonly stat: NativeStat;
+  readonly stat: NodeStat;
 }
 
 /** What a one-shot watch reports; `lost` means "re-read and watch again". */
@@ -53,32 +67,50 @@ export type WatchEvent = "created" | "deleted" | "changed" | "children" | "lost"
 export interface WatchedRead<T> {
   /** The read's result. When it rejects, or finds no node for a data watch, no watch is set. */
   readonly result: Promise<T>;
-  /**
-   * Stops reporting. The server keeps its watch until it fires: the binding cannot remove
-   * watches.
-   */
+  /** Stops reporting. The server keeps its watch until it fires. */
   cancel(): void;
 }
 
+/** The part of the protocol client a session uses; unit tests stand in for it. */
+export interface SessionClient {
+  readonly sessionId: bigint;
+  readonly sessionPassword: Buffer;
+  subscribe(listener: ZooKeeperClientListener): () => void;
+  start(): void;
+  create(path: string, data: Buffer, mode?: CreateMode): Promise<string>;
+  delete(path: string, version?: number): Promise<void>;
+  exists(path: string, watcher?: Watcher): Promise<Stat | undefined>;
+  getData(path: string, watcher?: Watcher): Promise<DataResult>;
+  getChildren(path: string, watcher?: Watcher): Promise<ChildrenResult>;
+  setData(path: string, data: Buffer, version?: number): Promise<Stat>;
+  sync(path: string): Promise<void>;
+  multi(ops: readonly Op[]): Promise<OpResult[]>;
+  forget(path: string, watcher: Watcher): void;
+  close(): Promise<void>;
+}
+
+/** Makes the client of a session. */
+export type ClientFactory = (options: ZooKeeperClientOptions) => SessionClient;
+
 /** What the session needs to know of its configuration. */
 export interface SessionOptions {
-  /** `host:port,host:port`. */
-  readonly connect: string;
+  /** `host:port` each. */
+  readonly servers: readonly string[];
   /** The timeout to ask for; the server may grant another. */
   readonly requestedTimeoutMs: number;
+  /**
+   * The configured safety margin; the one in use is recomputed from the negotiated timeout
+   * on every connection (see {@link Session.marginMs}).
+   */
+  readonly safetyMarginMs: number;
   readonly logger: Logger;
 }
 
 /** A session that ended, for requests and waits that outlive it. */
 export class SessionEndedError extends ZooKeeperConnectionError {
   constructor(state: "expired" | "closed", message: string) {
-    super(message, state === "expired" ? rc.sessionExpired : rc.closing);
+    super(message, state === "expired" ? codes.sessionExpired : codes.closing);
   }
-}
-
-interface ActiveWatch {
-  readonly report: (event: WatchEvent) => void;
-  fired: boolean;
 }
 
 interface Orphan {
@@ -87,61 +119,78 @@ interface Orphan {
   readonly prefix: string;
 }
 
-type Binding = new (config: Record<string, unknown>) => NativeClient;
+/** Requests whose answer shows the session alive on the quorum leader. */
+const throughLeader = new Set(["sync", "create", "delete", "setData", "multi"]);
+
+/** Answers the server gave, as opposed to a session or connection failure. */
+const serverAnswers = new Set<number>([
+  codes.ok,
+  codes.noNode,
+  codes.noAuth,
+  codes.badVersion,
+  codes.noChildrenForEphemerals,
+  codes.nodeExists,
+  codes.notEmpty,
+]);
 
 /**
- * One ZooKeeper session: a handle of the C client, and the bookkeeping JavaScript needs on
+ * One ZooKeeper session, on one protocol client, and the bookkeeping the election needs on
  * top of it.
  *
  * @remarks
- * - Heard: a `sync` every third of the session timeout, plus every write, tells the terms
- *   when the session was last known alive on the quorum leader. Reads do not count: an
- *   isolated follower may still answer them.
- * - Quirks of the binding: watch callbacks also receive session events, which are ignored
- *   here (the C client keeps the watch and re-registers it on reconnect); and the binding
- *   closes its handle by itself after ten empty reads, or on expiry, reporting both as
- *   "expired". So a handle that closes on its own is replaced by one that resumes the same
- *   session with its id and password: the server then says whether the session still lives.
+ * - Heard: a `sync` every fifth of (session timeout − margin), pipelined (one goes out on time
+ *   even while the last is unanswered), plus every write, tells the terms when the session was
+ *   last known alive on the quorum leader, from each request's send time. Reads and pings do
+ *   not count: a follower answers them itself, and tells the leader that the session lives
+ *   only while it still reaches the leader, up to `syncLimit` ticks after it stopped doing so.
+ * - Watches survive reconnects: the client sets them again on the new connection. They report
+ *   `lost` when the session ends.
  * - Orphans: nodes a failed or withdrawn campaign could not delete, deleted once the session
  *   answers again; if the session ends first, the server deletes them.
  */
 export class Session {
-  readonly #Binding: Binding;
+  readonly #client: SessionClient;
   readonly #options: SessionOptions;
   readonly #logger: Logger;
   readonly #listeners = new Set<SessionListener>();
   readonly #wakers = new Set<() => void>();
-  readonly #watches = new Set<ActiveWatch>();
   readonly #orphans = new Map<string, Orphan>();
   readonly #heartbeat: Heartbeat;
-  #handle!: NativeClient;
-  /** Whether the current handle has connected at least once. */
-  #handleConnected = false;
   #state: SessionState = "connecting";
   #endMessage = "";
   #id: string | undefined;
-  #password: string | undefined;
   #timeoutMs: number;
+  #marginMs: number;
   #lastHeard: number | undefined;
   /** Whether a request sent since the last (re)connect was answered. */
   #verified = false;
-  /** A heartbeat went unanswered for a whole interval while the C client saw no problem. */
+  /** A heartbeat went unanswered for a whole interval while the connection looked fine. */
   #silent = false;
   #doubt = "";
-  #closing = false;
   #sweeping = false;
-  #initFailure: ConnectionError | undefined;
 
-  constructor(Binding: Binding, options: SessionOptions) {
-    this.#Binding = Binding;
+  constructor(createClient: ClientFactory, options: SessionOptions) {
     this.#options = options;
     this.#logger = options.logger;
     this.#timeoutMs = options.requestedTimeoutMs;
+    this.#marginMs = marginFor(options.safetyMarginMs, options.requestedTimeoutMs);
     this.#heartbeat = new Heartbeat(
       () => this.#beat(),
       () => this.#overdue(),
     );
-    this.#open(undefined);
+    this.#client = createClient({
+      servers: options.servers,
+      sessionTimeoutMs: options.requestedTimeoutMs,
+      logger: options.logger,
+    });
+    this.#client.subscribe({
+      connected: (info) => this.#onConnect(info),
+      disconnected: (reason) =>
+        this.#disconnected(`the connection to ZooKeeper dropped: ${reason}`),
+      ended: (state, reason) => this.#onEnded(state, reason),
+      answered: (answer) => this.#onAnswer(answer),
+    });
+    this.#client.start();
   }
 
   get state(): SessionState {
@@ -157,9 +206,9 @@ export class Session {
     return this.#id;
   }
 
-  /** The session password in hex; never logged. */
+  /** The session password in hex (32 characters); never logged. */
   get password(): string | undefined {
-    return this.#password;
+    return this.#id === undefined ? undefined : this.#client.sessionPassword.toString("hex");
   }
 
   /** The negotiated session timeout, or the requested one before the first connection. */
@@ -167,14 +216,18 @@ export class Session {
     return this.#timeoutMs;
   }
 
+  /**
+   * The safety margin in use: the configured one, but at most half of the negotiated
+   * timeout; when the server granted another timeout than requested and the margin was the
+   * default, the default of the granted timeout.
+   */
+  get marginMs(): number {
+    return this.#marginMs;
+  }
+
   /** When the last request that proved the session alive was sent. */
   get lastHeard(): number | undefined {
     return this.#lastHeard;
-  }
-
-  /** Whether the C client refused to start (no server address resolved): replace it. */
-  get failedToStart(): boolean {
-    return this.#initFailure !== undefined;
   }
 
   /** Whether a request sent since the last (re)connect was answered. */
@@ -203,7 +256,6 @@ export class Session {
   ready(signal: AbortSignal, timeoutMs?: number): Promise<void> {
     if (this.#state === "connected") return Promise.resolve();
     if (this.ended) return Promise.reject(this.#endedError());
-    if (this.#initFailure !== undefined) return Promise.reject(this.#initFailure);
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
       const finish = (settle: () => void) => {
@@ -225,7 +277,7 @@ export class Session {
                 finish(() =>
                   reject(
                     new ConnectionError(
-                      `could not connect to ZooKeeper at ${this.#options.connect} within ${timeoutMs} ms`,
+                      `could not connect to ZooKeeper at ${this.#options.servers.join(",")} within ${timeoutMs} ms`,
                     ),
                   ),
                 ),
@@ -240,10 +292,8 @@ export class Session {
 
   /** Creates an ephemeral-sequential node; resolves with its full path. */
   createEphemeralSequential(prefix: string, data: string): Promise<string> {
-    return this.#request("create", prefix, true, (handle, done) =>
-      handle.a_create(prefix, data, createFlags.ephemeralSequential, (code, text, path) =>
-        done(code, text, path),
-      ),
+    return this.#request(() =>
+      this.#client.create(prefix, Buffer.from(data, "utf8"), "ephemeralSequential"),
     );
   }
 
@@ -257,11 +307,9 @@ export class Session {
     // Sent back to back, in one round trip: a session's requests are applied in order.
     await Promise.all(
       levels.map(async (node) => {
-        const flags = node.startsWith(`${root}/`) ? createFlags.container : createFlags.persistent;
+        const mode = node.startsWith(`${root}/`) ? "container" : "persistent";
         try {
-          await this.#request("create", node, true, (handle, done) =>
-            handle.a_create(node, "", flags, (code, text) => done(code, text, node)),
-          );
+          await this.#request(() => this.#client.create(node, Buffer.alloc(0), mode));
         } catch (error) {
           if (!isNodeExists(error)) throw error;
         }
@@ -271,26 +319,30 @@ export class Session {
 
   /** Deletes a node whatever its version. */
   delete(path: string): Promise<void> {
-    return this.#request("delete", path, true, (handle, done) =>
-      handle.a_delete_(path, -1, (code, text) => done(code, text, undefined)),
-    );
+    return this.#request(() => this.#client.delete(path, -1));
   }
 
   /** Sets a node's data whatever its version. */
-  setData(path: string, data: string): Promise<NativeStat> {
-    return this.#request("set", path, true, (handle, done) =>
-      handle.a_set(path, data, -1, (code, text, stat) => done(code, text, stat as NativeStat)),
+  async setData(path: string, data: string): Promise<NodeStat> {
+    return nodeStat(
+      await this.#request(() => this.#client.setData(path, Buffer.from(data, "utf8"), -1)),
     );
+  }
+
+  /**
+   * Applies every op or none (a check that a node still exists, plus writes, for example).
+   *
+   * @throws MultiError naming the op that refused.
+   */
+  multi(ops: readonly Op[]): Promise<OpResult[]> {
+    return this.#request(() => this.#client.multi(ops));
   }
 
   /** Reads a node, or undefined if there is none. */
   async get(path: string): Promise<NodeSnapshot | undefined> {
     try {
-      return await this.#request("get", path, false, (handle, done) =>
-        handle.a_get(path, false, (code, text, stat, data) =>
-          done(code, text, { stat: stat as NativeStat, data: data ?? Buffer.alloc(0) }),
-        ),
-      );
+      const { data, stat } = await this.#request(() => this.#client.getData(path));
+      return { data, stat: nodeStat(stat) };
     } catch (error) {
       if (isNoNode(error)) return undefined;
       throw error;
@@ -298,25 +350,15 @@ export class Session {
   }
 
   /** Reads a node's stat, or undefined if there is none. */
-  async exists(path: string): Promise<NativeStat | undefined> {
-    try {
-      return await this.#request("exists", path, false, (handle, done) =>
-        handle.a_exists(path, false, (code, text, stat) => done(code, text, stat as NativeStat)),
-      );
-    } catch (error) {
-      if (isNoNode(error)) return undefined;
-      throw error;
-    }
+  async exists(path: string): Promise<NodeStat | undefined> {
+    const stat = await this.#request(() => this.#client.exists(path));
+    return stat === undefined ? undefined : nodeStat(stat);
   }
 
   /** Lists a node's children; none if the node does not exist. */
   async children(path: string): Promise<string[]> {
     try {
-      return await this.#request("list", path, false, (handle, done) =>
-        handle.a_get_children(path, false, (code, text, children) =>
-          done(code, text, children ?? []),
-        ),
-      );
+      return (await this.#request(() => this.#client.getChildren(path))).children;
     } catch (error) {
       if (isNoNode(error)) return [];
       throw error;
@@ -325,9 +367,7 @@ export class Session {
 
   /** A `sync` through the quorum leader: proves the session alive there. */
   sync(path: string): Promise<void> {
-    return this.#request("sync", path, true, (handle, done) =>
-      handle.a_sync(path, (code, text) => done(code, text, undefined)),
-    );
+    return this.#request(() => this.#client.sync(path));
   }
 
   /**
@@ -339,20 +379,23 @@ export class Session {
     path: string,
     report: (event: WatchEvent) => void,
   ): WatchedRead<NodeSnapshot | undefined> {
-    return this.#watched("get", path, report, (handle, watcher, done) =>
-      handle.aw_get(path, watcher, (code, text, stat, data) => {
-        if (code === rc.noNode) done(rc.ok, text, undefined, false);
-        else done(code, text, { stat: stat as NativeStat, data: data ?? Buffer.alloc(0) }, true);
-      }),
-    );
+    return this.#watched(path, report, async (watcher) => {
+      try {
+        const { data, stat } = await this.#client.getData(path, watcher);
+        return { data, stat: nodeStat(stat) };
+      } catch (error) {
+        if (isNoNode(error)) return undefined;
+        throw error;
+      }
+    });
   }
 
   /** Lists children and sets a child watch; only observers use it, and only on an empty line. */
   watchChildren(path: string, report: (event: WatchEvent) => void): WatchedRead<string[]> {
-    return this.#watched("list", path, report, (handle, watcher, done) =>
-      handle.aw_get_children(path, watcher, (code, text, children) =>
-        done(code, text, children ?? [], code === rc.ok),
-      ),
+    return this.#watched(
+      path,
+      report,
+      async (watcher) => (await this.#client.getChildren(path, watcher)).children,
     );
   }
 
@@ -360,14 +403,12 @@ export class Session {
   watchExists(
     path: string,
     report: (event: WatchEvent) => void,
-  ): WatchedRead<NativeStat | undefined> {
-    return this.#watched("exists", path, report, (handle, watcher, done) =>
-      handle.aw_exists(path, watcher, (code, text, stat) => {
-        // Unlike a data watch, an exists-watch is set on a missing node too.
-        if (code === rc.noNode) done(rc.ok, text, undefined, true);
-        else done(code, text, stat as NativeStat, code === rc.ok);
-      }),
-    );
+  ): WatchedRead<NodeStat | undefined> {
+    return this.#watched(path, report, async (watcher) => {
+      // Unlike a data watch, an exists-watch is set on a missing node too.
+      const stat = await this.#client.exists(path, watcher);
+      return stat === undefined ? undefined : nodeStat(stat);
+    });
   }
 
   // --- orphans ---
@@ -383,96 +424,58 @@ export class Session {
   }
 
   /**
-   * Ends the session: the server deletes its ephemeral nodes at once. The binding's close
-   * is synchronous and, while connected, waits for the server's answer.
+   * Ends the session: the server deletes its ephemeral nodes at once. Returns at once; the
+   * client waits for the server's answer (a third of the session timeout at most) on its
+   * own, and then releases its socket.
    */
   close(): void {
     if (this.ended) return;
-    this.#closing = true;
-    this.#handle.close();
+    void this.#client.close();
     this.#end("closed", "the session was closed");
   }
 
   // --- internals ---
 
-  #open(credentials: { id: string; password: string } | undefined): void {
-    const handle = new this.#Binding({
-      connect: this.#options.connect,
-      timeout: this.#options.requestedTimeoutMs,
-      // 0 silences the C client's own logging to stderr; we log its events ourselves.
-      debug_level: 0,
-      host_order_deterministic: false,
-      ...(credentials === undefined
-        ? {}
-        : { client_id: credentials.id, client_password: credentials.password }),
-    });
-    this.#handle = handle;
-    this.#handleConnected = false;
-    handle.on("connect", () => this.#onConnect(handle));
-    handle.on("connecting", () => this.#onConnecting(handle));
-    handle.on("close", (_client, code) => this.#onClose(handle, code));
-    handle.init({});
-    // zookeeper_init failed (no server address resolved): the binding returns no error, and
-    // the handle would never connect.
-    if (handle.timeout === -1) {
-      this.#initFailure = new ConnectionError(
-        `the ZooKeeper C client refused the servers ${this.#options.connect} (no address could be resolved)`,
-      );
-    }
-  }
-
-  #onConnect(handle: NativeClient): void {
-    if (handle !== this.#handle || this.ended) return;
-    const id = handle.client_id;
-    if (this.#id !== undefined && id !== this.#id) {
-      // The C client never moves a handle to another session; if it did, ours is over.
-      this.#end("expired", `the server gave a new session ${id} in place of ${this.#id}`);
-      return;
-    }
+  #onConnect(info: ConnectedInfo): void {
+    if (this.ended) return;
+    const id = info.sessionId.toString(16);
     const resumed = this.#id !== undefined;
     this.#id = id;
-    this.#password = handle.client_password;
-    if (handle.timeout > 0) this.#timeoutMs = handle.timeout;
-    this.#handleConnected = true;
+    if (info.timeoutMs !== this.#timeoutMs || !resumed) this.#negotiated(info.timeoutMs);
     this.#state = "connected";
     this.#verified = false;
     this.#silent = false;
     this.#logger.debug(
-      { sessionId: id, sessionTimeoutMs: this.#timeoutMs, resumed },
+      { sessionId: id, sessionTimeoutMs: this.#timeoutMs, server: info.server, resumed },
       resumed ? "reconnected to ZooKeeper" : "connected to ZooKeeper",
     );
     this.#wake();
-    this.#heartbeat.start(this.#timeoutMs / 3);
+    // Answers extend the deadline from their send time: with a beat every fifth of the time
+    // a term may go unheard (timeout − margin), a round trip of up to four fifths of it keeps
+    // the term. A beat unanswered for three quarters of it puts authority in doubt.
+    const usable = this.#timeoutMs - this.#marginMs;
+    this.#heartbeat.start(usable / 5, (usable * 3) / 4);
   }
 
-  #onConnecting(handle: NativeClient): void {
-    if (handle !== this.#handle || this.ended) return;
-    this.#disconnected("the connection to ZooKeeper dropped");
-  }
-
-  #onClose(handle: NativeClient, code: number): void {
-    if (handle !== this.#handle || this.ended || this.#closing) return;
-    this.#heartbeat.stop();
-    if (code === states.authFailed) {
-      this.#end("closed", "ZooKeeper refused the session's authentication");
-      return;
-    }
-    if (this.#id !== undefined && !this.#handleConnected) {
-      this.#end("expired", `ZooKeeper session ${this.#id} expired`);
-      return;
-    }
-    if (this.#id === undefined) {
-      this.#logger.debug(
-        { code },
-        "the ZooKeeper handle closed before connecting; opening another",
+  /** Takes the granted timeout, and the margin that goes with it, on every connection. */
+  #negotiated(timeoutMs: number): void {
+    const requested = this.#options.requestedTimeoutMs;
+    this.#timeoutMs = timeoutMs;
+    const configured = this.#options.safetyMarginMs;
+    // A margin left at its default follows the granted timeout; any margin stays below half.
+    const margin =
+      configured === defaultMarginMs(requested) ? defaultMarginMs(timeoutMs) : configured;
+    this.#marginMs = marginFor(margin, timeoutMs);
+    if (timeoutMs !== requested) {
+      this.#logger.warn(
+        {
+          requestedTimeoutMs: requested,
+          sessionTimeoutMs: timeoutMs,
+          safetyMarginMs: this.#marginMs,
+        },
+        `ZooKeeper granted a session timeout of ${timeoutMs} ms in place of the requested ${requested} ms (the server's minSessionTimeout/maxSessionTimeout); deadlines use ${timeoutMs} ms with a safety margin of ${this.#marginMs} ms`,
       );
-      this.#open(undefined);
-    } else {
-      this.#disconnected(`the ZooKeeper handle closed (${code}); resuming the session`);
-      this.#open({ id: this.#id, password: this.#password ?? "" });
     }
-    // Last, so that watches set again go to the new handle.
-    this.#dropWatches();
   }
 
   #disconnected(message: string): void {
@@ -486,19 +489,27 @@ export class Session {
     for (const listener of [...this.#listeners]) listener.disconnected?.(message);
   }
 
+  #onEnded(state: EndedState, reason: string): void {
+    if (state === "expired") this.#end("expired", reason);
+    else if (state === "auth-failed") this.#end("closed", reason);
+    else this.#end("closed", reason);
+  }
+
+  #onAnswer(answer: Answer): void {
+    if (throughLeader.has(answer.operation) && serverAnswers.has(answer.code)) {
+      this.#heard(answer.sentAt);
+    }
+  }
+
   #end(state: "expired" | "closed", message: string): void {
     if (this.ended) return;
     this.#state = state;
     this.#endMessage = message;
     this.#heartbeat.stop();
     this.#orphans.clear();
-    if (!this.#closing) {
-      // The binding already closed the handle on expiry; close() is then a no-op.
-      this.#closing = true;
-      this.#handle.close();
-    }
+    // The client has ended already when it reported the end; closing it again is a no-op.
+    void this.#client.close();
     this.#logger.debug({ sessionId: this.#id, state }, message);
-    this.#dropWatches();
     for (const listener of [...this.#listeners]) listener.ended?.(state, message);
     this.#wake();
   }
@@ -524,14 +535,14 @@ export class Session {
   }
 
   /**
-   * A heartbeat is unanswered after a third of the session timeout: the C client would take
-   * two thirds to notice. Authority is in doubt from now, not from then, so that a partition
-   * shows as `suspended` well before the session timeout's local verdict.
+   * A heartbeat is unanswered after three quarters of the time a term may go unheard, while
+   * the connection looks fine: authority is in doubt from now, before the deadline passes.
    */
   #overdue(): void {
     if (this.#state !== "connected" || this.#silent) return;
     this.#silent = true;
-    const cause = `ZooKeeper has not answered a heartbeat for ${Math.round(this.#timeoutMs / 3)} ms`;
+    const overdueMs = Math.round(((this.#timeoutMs - this.#marginMs) * 3) / 4);
+    const cause = `ZooKeeper has not answered a heartbeat for ${overdueMs} ms`;
     this.#doubt = cause;
     this.#logger.debug({ sessionId: this.#id }, cause);
     for (const listener of [...this.#listeners]) listener.disconnected?.(cause);
@@ -541,17 +552,6 @@ export class Session {
     if (this.ended) return;
     if (this.#lastHeard === undefined || sentAt > this.#lastHeard) this.#lastHeard = sentAt;
     for (const listener of [...this.#listeners]) listener.heard?.(sentAt);
-  }
-
-  /** Reports `lost` to every watch: they were set on a handle that is gone. */
-  #dropWatches(): void {
-    const watches = [...this.#watches];
-    this.#watches.clear();
-    for (const watch of watches) {
-      if (watch.fired) continue;
-      watch.fired = true;
-      watch.report("lost");
-    }
   }
 
   async #sweep(): Promise<void> {
@@ -578,95 +578,59 @@ export class Session {
     }
   }
 
-  #request<T>(
-    operation: string,
-    path: string,
-    throughLeader: boolean,
-    issue: (handle: NativeClient, done: (code: number, text: string, result: T) => void) => number,
-  ): Promise<T> {
+  #request<T>(send: () => Promise<T>): Promise<T> {
     if (this.ended) return Promise.reject(this.#endedError());
-    return new Promise<T>((resolve, reject) => {
-      const sentAt = now();
-      const queued = issue(this.#handle, (code, text, result) => {
-        if (throughLeader && isServerAnswer(code)) this.#heard(sentAt);
-        if (code === rc.ok) resolve(result);
-        else reject(requestError(code, text, operation, path));
-      });
-      if (queued !== rc.ok) {
-        reject(
-          this.ended
-            ? this.#endedError()
-            : requestError(queued, "the request was not queued", operation, path),
-        );
-      }
+    return send().catch((error: unknown) => {
+      // A request cut short by the session's end says so, as waits on the session do.
+      throw this.ended ? this.#endedError() : error;
     });
   }
 
   #watched<T>(
-    operation: string,
     path: string,
     report: (event: WatchEvent) => void,
-    issue: (
-      handle: NativeClient,
-      watcher: NativeWatcher,
-      done: (code: number, text: string, result: T, watching: boolean) => void,
-    ) => number,
+    read: (watcher: Watcher) => Promise<T>,
   ): WatchedRead<T> {
-    const handle = this.#handle;
-    const watch: ActiveWatch = { report, fired: false };
-    const watcher: NativeWatcher = (type) => {
-      // The C client calls every watcher on session events and keeps the watch.
-      if (type === events.session || watch.fired) return;
-      watch.fired = true;
-      this.#watches.delete(watch);
-      const event = watchEvent(type);
+    let fired = false;
+    const watcher: Watcher = (event: WatchedEventType) => {
+      if (fired) return;
+      fired = true;
       // Tests count these to show that one departure wakes one candidate.
       this.#logger.debug({ path, event }, "watch event");
       report(event);
     };
-    const result = this.ended
-      ? Promise.reject(this.#endedError())
-      : new Promise<T>((resolve, reject) => {
-          const queued = issue(handle, watcher, (code, text, value, watching) => {
-            if (code !== rc.ok) {
-              watch.fired = true;
-              reject(requestError(code, text, operation, path));
-              return;
-            }
-            if (watching && !watch.fired && handle === this.#handle) this.#watches.add(watch);
-            else watch.fired = true;
-            resolve(value);
-          });
-          if (queued !== rc.ok) {
-            watch.fired = true;
-            reject(
-              this.ended
-                ? this.#endedError()
-                : requestError(queued, "the request was not queued", operation, path),
-            );
-          }
-        });
+    const result = this.#request(() => read(watcher));
+    result.catch(() => {
+      fired = true;
+    });
     return {
       result,
       cancel: () => {
-        watch.fired = true;
-        this.#watches.delete(watch);
+        fired = true;
+        this.#client.forget(path, watcher);
       },
     };
   }
 }
 
-function watchEvent(type: number): WatchEvent {
-  switch (type) {
-    case events.created:
-      return "created";
-    case events.deleted:
-      return "deleted";
-    case events.changed:
-      return "changed";
-    case events.child:
-      return "children";
-    default:
-      return "lost";
-  }
+/** core's default margin for a timeout: the larger of 500 ms and a tenth of it. */
+function defaultMarginMs(timeoutMs: number): number {
+  return Math.max(500, Math.floor(timeoutMs / 10));
+}
+
+/** A margin of at most half the timeout: the other half is what a leader may use. */
+function marginFor(marginMs: number, timeoutMs: number): number {
+  return Math.min(marginMs, Math.floor(timeoutMs / 2));
+}
+
+function nodeStat(stat: Stat): NodeStat {
+  return {
+    czxid: stat.czxid,
+    mzxid: stat.mzxid,
+    version: stat.version,
+    cversion: stat.cversion,
+    dataLength: stat.dataLength,
+    numChildren: stat.numChildren,
+    ephemeralOwner: stat.ephemeralOwner.toString(16),
+  };
 }

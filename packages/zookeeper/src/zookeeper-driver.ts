@@ -9,7 +9,6 @@ import {
   raceSignal,
   type TermControl,
 } from "@elector/core/backend";
-import type { NativeClient } from "./binding.js";
 import { CandidateNode } from "./candidate-node.js";
 import { Connection } from "./connection.js";
 import { LeaderWatch } from "./leader-watch.js";
@@ -36,17 +35,14 @@ export class ZooKeeperDriver implements ElectionDriver {
   readonly #connection: Connection;
   readonly #electionPath: string;
 
-  constructor(
-    Binding: new (config: Record<string, unknown>) => NativeClient,
-    config: ResolvedZooKeeperConfig,
-    context: DriverContext,
-  ) {
+  constructor(config: ResolvedZooKeeperConfig, context: DriverContext) {
     this.#config = config;
     this.#context = context;
     this.#electionPath = `${config.path}/${context.election}`;
-    this.#connection = new Connection(Binding, {
+    this.#connection = new Connection({
       servers: config.servers,
       sessionTimeoutMs: config.sessionTimeoutMs,
+      safetyMarginMs: config.safetyMarginMs,
       logger: context.logger,
     });
   }
@@ -65,7 +61,7 @@ export class ZooKeeperDriver implements ElectionDriver {
     const { signal, term } = request;
     signal.throwIfAborted();
     const session = await this.#connection.acquire(signal, this.#config.sessionTimeoutMs);
-    const watch = new SessionWatch(session, term, this.#config.safetyMarginMs);
+    const watch = new SessionWatch(session, term);
     const node = new CandidateNode(session, this.#electionPath, this.#config.path, {
       id: this.#context.id,
       value: request.value,

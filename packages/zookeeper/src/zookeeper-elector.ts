@@ -5,7 +5,6 @@ import {
   type ResolvedZooKeeperConfig,
   resolveAndBind,
 } from "@elector/core/backend";
-import { loadBinding } from "./binding.js";
 import { ZooKeeperDriver } from "./zookeeper-driver.js";
 
 // Module-private: lets this package's own tooling reach an elector's driver without making
@@ -20,10 +19,9 @@ export class ZooKeeperElector extends DrivenElector {
   readonly #driver: ZooKeeperDriver;
 
   constructor(config: ResolvedZooKeeperConfig, options: BackendElectorOptions) {
-    const Binding = loadBinding();
     let driver: ZooKeeperDriver | undefined;
     super(options, (context) => {
-      driver = new ZooKeeperDriver(Binding, config, context);
+      driver = new ZooKeeperDriver(config, context);
       return driver;
     });
     this.#driver = driver as ZooKeeperDriver;
@@ -58,7 +56,6 @@ export interface ZooKeeperElectorOptions extends ElectorOptions, Omit<ZooKeeperC
  * `close()` ends its session.
  *
  * @throws InvalidOptionError when an option is wrong; the message names it and its value.
- * @throws BackendError when the `zookeeper` native addon does not load.
  *
  * @example
  * ```ts

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import ZooKeeper from "zookeeper";
 import { eventually, settledWithin } from "../../support/eventually.js";
 import { expectPublishedOnlyOnItsHost } from "../../support/published-ports.js";
 import { zooKeeperEnsembleForSuite } from "../../support/suite-servers.js";
@@ -26,8 +25,8 @@ describe("ZooKeeperEnsemble", () => {
     const recoverMs = (zk.initLimitTicks + zk.syncLimitTicks) * tickMs * 2;
     // The cut-off server's client keeps its session through the partition, to resume after.
     const cutOffOptions = { sessionTimeoutMs: 40 * tickMs, connectTimeoutMs: recoverMs };
-    // The C client waits a share of the session timeout before it tries the next server:
-    // short sessions let the majority's client move on to a serving server quickly.
+    // A client gives each server a share of the session timeout to answer before it tries
+    // the next: short sessions let the majority's client move on to a serving server quickly.
     const majorityOptions = { sessionTimeoutMs: 20 * tickMs, connectTimeoutMs: recoverMs };
 
     const leader = await zk.findLeader();
@@ -38,19 +37,19 @@ describe("ZooKeeperEnsemble", () => {
       majorityOptions,
     );
     try {
-      await majority.create("/harness-quorum", "before", ZooKeeper.constants.ZOO_PERSISTENT);
+      await majority.create("/harness-quorum", Buffer.from("before"));
       await leader.disconnect();
 
       await eventually("the cut-off leader stops serving", detectMs, async () => {
         expect(await leader.getMode()).toBe("not-serving");
       });
       // Not served for as long as it takes a server to give up on its peers.
-      const read = cutOff.get("/harness-quorum", false);
+      const read = cutOff.getData("/harness-quorum");
       read.catch(() => undefined);
       expect((await settledWithin(read, zk.syncLimitTicks * tickMs)).state).not.toBe("fulfilled");
 
       await eventually("the other two elect a leader and accept a write", recoverMs, () =>
-        majority.set("/harness-quorum", "during", -1),
+        majority.setData("/harness-quorum", Buffer.from("during"), -1),
       );
       expect((await Promise.all(others.map((server) => server.getMode()))).sort()).toEqual([
         "follower",
@@ -60,13 +59,12 @@ describe("ZooKeeperEnsemble", () => {
       await leader.reconnect();
       await leader.waitUntilReady({ timeoutMs: recoverMs });
       expect(await leader.getMode()).toBe("follower");
-      const [, data] = (await eventually("its client reads again", recoverMs, () =>
-        cutOff.get("/harness-quorum", false),
-      )) as [unknown, Buffer | string];
+      const { data } = await eventually("its client reads again", recoverMs, () =>
+        cutOff.getData("/harness-quorum"),
+      );
       expect(String(data)).toBe("during");
     } finally {
-      cutOff.close();
-      majority.close();
+      await Promise.all([cutOff.close(), majority.close()]);
     }
   });
 });

@@ -1,6 +1,5 @@
 import { ZooKeeperContainer } from "@elector/testing";
 import { describe, expect, it } from "vitest";
-import ZooKeeper from "zookeeper";
 import { expectPublishedOnlyOnItsHost } from "../../support/published-ports.js";
 import { startedForSuite } from "../../support/suite-servers.js";
 import { openZooKeeperClient } from "../../support/zookeeper-client.js";
@@ -23,16 +22,12 @@ describe("ZooKeeperContainer", () => {
       connectTimeoutMs: sessionTimeoutMs(),
     });
     try {
-      const path = await client.create(
-        "/harness-hello",
-        "hello",
-        ZooKeeper.constants.ZOO_PERSISTENT,
-      );
+      const path = await client.create("/harness-hello", Buffer.from("hello"));
       expect(path).toBe("/harness-hello");
-      const [, data] = (await client.get("/harness-hello", false)) as [unknown, Buffer | string];
+      const { data } = await client.getData("/harness-hello");
       expect(String(data)).toBe("hello");
     } finally {
-      client.close();
+      await client.close();
     }
   });
 
@@ -49,19 +44,19 @@ describe("ZooKeeperContainer", () => {
     const options = { sessionTimeoutMs: sessionTimeoutMs(), connectTimeoutMs: sessionTimeoutMs() };
     const before = await openZooKeeperClient(connect, options);
     try {
-      await before.create("/harness-durable", "kept", ZooKeeper.constants.ZOO_PERSISTENT);
+      await before.create("/harness-durable", Buffer.from("kept"));
     } finally {
-      before.close();
+      await before.close();
     }
     await server.stop();
     await server.restart();
     expect(server.getConnectionString()).toBe(connect);
     const after = await openZooKeeperClient(connect, options);
     try {
-      const [, data] = (await after.get("/harness-durable", false)) as [unknown, Buffer | string];
+      const { data } = await after.getData("/harness-durable");
       expect(String(data)).toBe("kept");
     } finally {
-      after.close();
+      await after.close();
     }
   });
 });

@@ -137,7 +137,7 @@ describe("the ZooKeeper elector's herd behaviour", () => {
       expect(await inspector.nodes(first.electionPath)).toEqual([]);
       // The election node is a container: the server removes it once it is empty.
       await eventually("the empty election node is removed", containerCheckMs * 10, async () => {
-        expect(await inspector.client.pathExists(first.electionPath, false)).toBe(false);
+        expect(await inspector.client.exists(first.electionPath)).toBeUndefined();
       });
     } finally {
       await Promise.all(electors.map((elector) => elector.close()));

@@ -35,8 +35,8 @@ describe("a ZooKeeper candidate whose create reply was lost, on a three-server e
     const election = `lost-reply-${process.pid}-${Date.now().toString(36)}`;
     const electionPath = `/elector/${election}`;
     // Made beforehand, so that the first create the candidate sends is its node's.
-    await inspector.client.create("/elector", "", 0).catch(() => {});
-    await inspector.client.create(electionPath, "", 0);
+    await inspector.client.create("/elector", Buffer.alloc(0), "persistent").catch(() => {});
+    await inspector.client.create(electionPath, Buffer.alloc(0), "persistent");
     const elector = await createZooKeeperElector({
       servers: [tap.endpoint],
       sessionTimeoutMs,

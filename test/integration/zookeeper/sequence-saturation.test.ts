@@ -18,8 +18,6 @@ const sessionTimeoutMs = 4000;
 // session timeout waits in line.
 const settleMs = sessionTimeoutMs;
 const lastUsable = 2 ** 31 - 2;
-const persistent = 0;
-const ephemeralSequential = 3;
 
 describe("the ZooKeeper elector on an election node whose sequence numbers run out", () => {
   let zookeeper: CraftedZooKeeper | undefined;
@@ -35,9 +33,9 @@ describe("the ZooKeeper elector on an election node whose sequence numbers run o
     const name = `saturation-${++elections}`;
     const path = `/elector/${name}`;
     await started()
-      .inspector.client.create("/elector", "", persistent)
+      .inspector.client.create("/elector", Buffer.alloc(0), "persistent")
       .catch(() => {});
-    await started().inspector.client.create(path, "", persistent);
+    await started().inspector.client.create(path, Buffer.alloc(0), "persistent");
     await started().zookeeper.setChildVersion(path, sequence);
     return { name, path };
   };
@@ -49,7 +47,7 @@ describe("the ZooKeeper elector on an election node whose sequence numbers run o
       id,
     });
   const names = async (path: string) =>
-    (await started().inspector.client.get_children(path, false)) as string[];
+    (await started().inspector.client.getChildren(path)).children;
 
   beforeAll(async () => {
     zookeeper = await CraftedZooKeeper.start();
@@ -129,8 +127,8 @@ describe("the ZooKeeper elector on an election node whose sequence numbers run o
     const { name, path } = await electionAt(2 ** 31 - 1);
     const sitting = (await started().inspector.client.create(
       `${path}/00000000-0000-4000-8000-000000000000-n_`,
-      JSON.stringify({ id: "sitting", value: "s" }),
-      ephemeralSequential,
+      Buffer.from(JSON.stringify({ id: "sitting", value: "s" })),
+      "ephemeralSequential",
     )) as string;
     expect(sitting.endsWith("-n_2147483647")).toBe(true);
     const newcomers = await Promise.all(
@@ -155,7 +153,7 @@ describe("the ZooKeeper elector on an election node whose sequence numbers run o
       expect(await names(path)).toEqual([sitting.slice(path.length + 1)]);
     } finally {
       await Promise.all(newcomers.map((elector) => elector.close()));
-      await started().inspector.client.delete_(sitting, -1);
+      await started().inspector.client.delete(sitting);
     }
   });
 });

@@ -2,7 +2,9 @@
 // its node, a twin session that closes its session on the server, and a look at its line.
 import type { Elector } from "@elector/core";
 import type { ZooKeeperElector } from "@elector/zookeeper";
-import ZooKeeper from "zookeeper";
+import type { ZooKeeperClient } from "../../../packages/zookeeper/src/protocol/client.js";
+import { codeOf } from "../../../packages/zookeeper/src/protocol/client.js";
+import { codes } from "../../../packages/zookeeper/src/protocol/codes.js";
 import { driverOf } from "../../../packages/zookeeper/src/zookeeper-elector.js";
 import { openZooKeeperClient } from "../../support/zookeeper-client.js";
 
@@ -24,7 +26,7 @@ export interface InspectedNode {
 /** A plain client of its own, to look at and tamper with an election from outside. */
 export class ZooKeeperInspector implements AsyncDisposable {
   private constructor(
-    readonly client: ZooKeeper,
+    readonly client: ZooKeeperClient,
     private readonly connect: string,
   ) {}
 
@@ -40,23 +42,25 @@ export class ZooKeeperInspector implements AsyncDisposable {
   async nodes(electionPath: string): Promise<InspectedNode[]> {
     let names: string[];
     try {
-      names = (await this.client.get_children(electionPath, false)) as string[];
+      names = (await this.client.getChildren(electionPath)).children;
     } catch (error) {
-      if (String(error).startsWith("Error: -101")) return [];
+      if (codeOf(error) === codes.noNode) return [];
       throw error;
     }
     const sequence = (name: string) => Number(name.slice(name.lastIndexOf("-n_") + 3));
     const nodes: InspectedNode[] = [];
     for (const name of names.sort((a, b) => sequence(a) - sequence(b))) {
       try {
-        const [stat, data] = (await this.client.get(`${electionPath}/${name}`, false)) as [
-          { ephemeralOwner: string; czxid: number },
-          Buffer,
-        ];
+        const { stat, data } = await this.client.getData(`${electionPath}/${name}`);
         const parsed = JSON.parse(data.toString("utf8")) as { id: string; value: string };
-        nodes.push({ name, ...parsed, ephemeralOwner: stat.ephemeralOwner, czxid: stat.czxid });
+        nodes.push({
+          name,
+          ...parsed,
+          ephemeralOwner: stat.ephemeralOwner.toString(16),
+          czxid: Number(stat.czxid),
+        });
       } catch (error) {
-        if (!String(error).startsWith("Error: -101")) throw error;
+        if (codeOf(error) !== codes.noNode) throw error;
       }
     }
     return nodes;
@@ -66,16 +70,15 @@ export class ZooKeeperInspector implements AsyncDisposable {
   async deleteNodeOf(electionPath: string, id: string): Promise<void> {
     const node = (await this.nodes(electionPath)).find((candidate) => candidate.id === id);
     if (node === undefined) throw new Error(`no node of ${id} under ${electionPath}`);
-    await this.client.delete_(`${electionPath}/${node.name}`, -1);
+    await this.client.delete(`${electionPath}/${node.name}`, -1);
   }
 
   /**
    * Ends `elector`'s session on the server, as Curator's KillSession does: a twin client
    * joins the session with its id and password, then closes it. The elector's own client
-   * would win the session back as soon as the server moved it to the twin (and the twin's
-   * close would then block this process for up to 1.5 s), so its link is black-holed
-   * meanwhile and healed afterwards: the elector then hears from the server that its session
-   * expired.
+   * would win the session back as soon as the server moved it to the twin, so its link is
+   * black-holed meanwhile and healed afterwards: the elector then hears from the server that
+   * its session expired.
    */
   async expireSession(elector: Elector, link: ElectorLink, attempts = 5): Promise<void> {
     const zk = elector as ZooKeeperElector;
@@ -102,24 +105,21 @@ export class ZooKeeperInspector implements AsyncDisposable {
 
   /** Joins session `id` and closes it; true if the server said it was already over. */
   private async closeTwin(id: string, password: string, timeoutMs: number): Promise<boolean> {
-    const twin = new ZooKeeper({
-      connect: this.connect,
-      timeout: timeoutMs,
-      debug_level: 0,
-      client_id: id,
-      client_password: password,
-    });
-    const outcome = new Promise<"connected" | "closed">((resolve) => {
-      twin.once("connect", () => resolve("connected"));
-      twin.once("close", () => resolve("closed"));
-    });
-    twin.init({});
-    if ((await outcome) === "closed") return true;
-    twin.close();
-    return false;
+    try {
+      const twin = await openZooKeeperClient(this.connect, {
+        sessionTimeoutMs: timeoutMs,
+        connectTimeoutMs: timeoutMs,
+        session: { id: BigInt(`0x${id}`), password: Buffer.from(password, "hex") },
+      });
+      await twin.close();
+      return false;
+    } catch (error) {
+      if (String(error).includes("(expired)")) return true;
+      throw error;
+    }
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    this.client.close();
+    await this.client.close();
   }
 }
