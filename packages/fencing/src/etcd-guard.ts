@@ -42,8 +42,8 @@ export type GuardedTxnOptions = FenceCallOptions;
  * request arrives, because its key went with its lease.
  *
  * This is the guarded write on the coordination store itself; for data that lives elsewhere,
- * use a {@link Fence}. ZooKeeper offers no such helper: the `zookeeper` npm client has no
- * multi or transaction call, so a ZooKeeper-side check and write cannot be made atomic.
+ * use a {@link Fence}. On ZooKeeper, `ZooKeeperElector.guardedMulti` of `@elector/zookeeper` is
+ * the same guard: one `multi` with a check of the leader's node.
  *
  * @param client the etcd3 client or namespace that the election's keys are visible through.
  * @returns the transaction's response; `responses` holds one entry per operation, in order.

@@ -63,6 +63,29 @@ export class ZooKeeperSequenceExhaustedError extends BackendError {
 }
 
 /**
+ * A guarded write ({@link ZooKeeperElector.guardedMulti}) that ZooKeeper refused because the
+ * leader's node is gone: the term no longer holds on the server, and none of the write's
+ * operations was applied.
+ */
+export class ZooKeeperStaleLeaderError extends BackendError {
+  /** Always `"ZooKeeperStaleLeaderError"`. */
+  override readonly name: string = "ZooKeeperStaleLeaderError";
+  /** The leader's node, which the write's check found gone. */
+  readonly path: string;
+  /** The term's fencing token (the node's czxid). */
+  readonly token: bigint;
+
+  constructor(path: string, token: bigint, options: { cause?: unknown } = {}) {
+    super(
+      `the leader's node ${JSON.stringify(path)} (token ${token}) is gone: ZooKeeper applied none of the guarded write`,
+      options,
+    );
+    this.path = path;
+    this.token = token;
+  }
+}
+
+/**
  * The typed error for a failed request: `code` and `text` are ZooKeeper's result code and its name
  * (`-101`, `"no node"`); the message names the operation and the path.
  */

@@ -11,9 +11,12 @@ import {
 } from "@elector/core/backend";
 import { CandidateNode } from "./candidate-node.js";
 import { Connection } from "./connection.js";
+import { ZooKeeperStaleLeaderError } from "./errors.js";
 import { LeaderWatch } from "./leader-watch.js";
 import { decodeCandidate, type LineEntry, readLine, tokenOf } from "./line.js";
 import { type NodeGone, NodeWatch } from "./node-watch.js";
+import { MultiError } from "./protocol/client.js";
+import type { Op, OpResult } from "./protocol/records.js";
 import { retrying } from "./retrying.js";
 import { type Session, SessionEndedError } from "./session.js";
 import { SessionWatch } from "./session-watch.js";
@@ -34,6 +37,8 @@ export class ZooKeeperDriver implements ElectionDriver {
   readonly #context: DriverContext;
   readonly #connection: Connection;
   readonly #electionPath: string;
+  /** The node and session of the term under way, by token: what a guarded write checks. */
+  readonly #leading = new Map<bigint, { readonly session: Session; readonly path: string }>();
 
   constructor(config: ResolvedZooKeeperConfig, context: DriverContext) {
     this.#config = config;
@@ -85,10 +90,13 @@ export class ZooKeeperDriver implements ElectionDriver {
       });
       throw signal.aborted ? signal.reason : error;
     }
+    const token = node.token;
     const stop = () => {
+      this.#leading.delete(token);
       watch.stop();
       node.stopWatching();
     };
+    this.#leading.set(token, { session, path: node.path });
     if (term.signal.aborted) stop();
     else term.signal.addEventListener("abort", stop, { once: true });
     return {
@@ -105,6 +113,34 @@ export class ZooKeeperDriver implements ElectionDriver {
         return raceSignal(node.delete(), releaseSignal);
       },
     };
+  }
+
+  /**
+   * Applies `ops` in one multi after a check that the node of the term with `token` still
+   * exists: all of them while the term holds on the server, none once its node is gone.
+   *
+   * @returns undefined if no term with that token is under way here (it ended).
+   * @throws ZooKeeperStaleLeaderError if the server found the node gone; nothing applied.
+   */
+  async guardedMulti(
+    token: bigint,
+    ops: readonly Op[],
+    signal: AbortSignal,
+  ): Promise<OpResult[] | undefined> {
+    const leading = this.#leading.get(token);
+    if (leading === undefined) return undefined;
+    try {
+      const results = await raceSignal(
+        leading.session.multi([{ type: "check", path: leading.path, version: -1 }, ...ops]),
+        signal,
+      );
+      return results.slice(1);
+    } catch (error) {
+      if (error instanceof MultiError && error.index === 0) {
+        throw new ZooKeeperStaleLeaderError(leading.path, token, { cause: error });
+      }
+      throw error;
+    }
   }
 
   /**

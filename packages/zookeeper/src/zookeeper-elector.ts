@@ -1,11 +1,26 @@
-import type { ElectorOptions, ZooKeeperConfig } from "@elector/core";
+import {
+  type ElectorOptions,
+  InvalidOptionError,
+  type Leadership,
+  type ReadOptions,
+  type ZooKeeperConfig,
+} from "@elector/core";
 import {
   type BackendElectorOptions,
   DrivenElector,
   type ResolvedZooKeeperConfig,
   resolveAndBind,
 } from "@elector/core/backend";
+import { ZooKeeperStaleLeaderError } from "./errors.js";
+import type { Op, OpResult } from "./protocol/records.js";
 import { ZooKeeperDriver } from "./zookeeper-driver.js";
+
+/** One write of a {@link ZooKeeperElector.guardedMulti}: a create, delete, setData or check. */
+export type ZooKeeperOp = Op;
+/** What one {@link ZooKeeperOp} of an applied guarded write returned, in the same order. */
+export type ZooKeeperOpResult = OpResult;
+
+const opTypes = new Set(["create", "delete", "setData", "check"]);
 
 // Module-private: lets this package's own tooling reach an elector's driver without making
 // the session's password part of the public API.
@@ -39,6 +54,54 @@ export class ZooKeeperElector extends DrivenElector {
   /** The znode whose children are this election's candidates: `<path>/<election>`. */
   get electionPath(): string {
     return this.#driver.electionPath;
+  }
+
+  /**
+   * Applies `ops` in one ZooKeeper `multi`, together with a check that the leader's node of
+   * `leadership` still exists: all of them only while that term holds on the server, none
+   * once its node is gone, however late the request arrives. It is what `guardedTxn` of
+   * `@elector/fencing` is on etcd: the guarded write on the coordination store itself. A
+   * successor is elected only after the node is gone, so an applied write never overlaps one.
+   *
+   * @param leadership a term of this elector, from `campaign()` or `lead()`.
+   * @param ops creates, deletes, setData and checks, with data as Buffers and versions (-1
+   *   for any version).
+   * @returns one result per op, in order.
+   * @throws LeadershipLostError (the term's `signal.reason`) if the term has ended here.
+   * @throws ZooKeeperStaleLeaderError if the server found the leader's node gone.
+   * @throws ZooKeeperRequestError if one of `ops` failed (its `index` says which); nothing
+   *   was applied.
+   * @throws ZooKeeperConnectionError if the connection failed: the write may have applied.
+   *
+   * @example
+   * ```ts
+   * await elector.guardedMulti(leadership, [
+   *   { type: "setData", path: "/billing/last-run", data: Buffer.from(now), version: -1 },
+   * ]);
+   * ```
+   */
+  async guardedMulti(
+    leadership: Leadership,
+    ops: readonly ZooKeeperOp[],
+    options: ReadOptions = {},
+  ): Promise<ZooKeeperOpResult[]> {
+    if (
+      typeof leadership !== "object" ||
+      leadership === null ||
+      leadership.election !== this.election ||
+      leadership.id !== this.id
+    ) {
+      throw new InvalidOptionError("leadership", leadership, "a term of this elector");
+    }
+    if (!Array.isArray(ops) || !ops.every((op) => opTypes.has(op?.type))) {
+      throw new InvalidOptionError("ops", ops, "an array of create, delete, setData or check ops");
+    }
+    const signal = options.signal ?? new AbortController().signal;
+    signal.throwIfAborted();
+    const results = await this.#driver.guardedMulti(leadership.token, ops, signal);
+    if (results !== undefined) return results;
+    if (leadership.signal.aborted) throw leadership.signal.reason;
+    throw new ZooKeeperStaleLeaderError(this.electionPath, leadership.token);
   }
 }
 
