@@ -9,7 +9,11 @@ export interface SupervisorOptions {
   readonly elector: Elector;
   readonly command: string;
   readonly args: readonly string[];
-  readonly graceMs: number;
+  /**
+   * How long the command has to exit after SIGTERM: a fixed time, or read at each loss (the
+   * backend's margin in force then, which a ZooKeeper server may have changed).
+   */
+  readonly graceMs: number | (() => number);
   readonly once: boolean;
   readonly env: NodeJS.ProcessEnv;
   /** elector's own log: the command's lifecycle (the elector logs its leadership). */
@@ -131,7 +135,9 @@ export class RunSupervisor {
       this.#armGuard();
       return;
     }
-    const { command, args, elector, env, graceMs, log } = this.#options;
+    const { command, args, elector, env, log } = this.#options;
+    const grace = this.#options.graceMs;
+    const graceMs = () => (typeof grace === "number" ? grace : grace());
     const child = SupervisedChild.start(command, args, {
       ...env,
       ELECTOR_FENCING_TOKEN: token.toString(),
@@ -155,7 +161,7 @@ export class RunSupervisor {
       if (outcome === "unwatched") {
         // Were elector to die now, nothing would stop the command: stop it while we can.
         log.error(`the watchdog of ${command} ended; stopping ${command}, and elector with it`);
-        logExit(log, command, await child.terminate(graceMs));
+        logExit(log, command, await child.terminate(graceMs()));
         this.#finish({ code: 1, signal: undefined, error: undefined });
         return;
       }
@@ -164,11 +170,12 @@ export class RunSupervisor {
         this.#finish(outcome);
         return;
       }
+      const stopAfterMs = graceMs();
       log.info(
-        { command, graceMs },
-        `stopping ${command}: SIGTERM, then SIGKILL after ${formatDuration(graceMs)}`,
+        { command, graceMs: stopAfterMs },
+        `stopping ${command}: SIGTERM, then SIGKILL after ${formatDuration(stopAfterMs)}`,
       );
-      const exit = await child.terminate(graceMs);
+      const exit = await child.terminate(stopAfterMs);
       logExit(log, command, exit);
       if (this.#options.once || this.#stopRequested) this.#finish(exit);
     } finally {

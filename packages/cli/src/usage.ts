@@ -45,8 +45,9 @@ ${target}
   --ttl <dur>              etcd lease TTL (whole seconds) or ZooKeeper session timeout
                            (default: the URL's, else 10s)
   --grace <dur>            how long the command has to exit after SIGTERM on a loss before it
-                           gets SIGKILL (default: the backend's safety margin, so that it is
-                           gone before the server can elect another leader)
+                           gets SIGKILL (default: the backend's safety margin in force at the
+                           loss, so that it is gone before the server can elect another
+                           leader; on ZooKeeper it follows the session timeout granted)
   --once                   do not campaign again after a loss; exit with the command's code
   --timeout <dur>          give up a campaign not won within this: exit 75, command never run
   --try                    one attempt: run the command if leadership is free now, else exit 75

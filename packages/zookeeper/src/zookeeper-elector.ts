@@ -32,6 +32,7 @@ const drivers = new WeakMap<ZooKeeperElector, ZooKeeperDriver>();
  */
 export class ZooKeeperElector extends DrivenElector {
   readonly #driver: ZooKeeperDriver;
+  readonly #configuredMarginMs: number;
 
   constructor(config: ResolvedZooKeeperConfig, options: BackendElectorOptions) {
     let driver: ZooKeeperDriver | undefined;
@@ -40,6 +41,7 @@ export class ZooKeeperElector extends DrivenElector {
       return driver;
     });
     this.#driver = driver as ZooKeeperDriver;
+    this.#configuredMarginMs = config.safetyMarginMs;
     drivers.set(this, this.#driver);
   }
 
@@ -49,6 +51,15 @@ export class ZooKeeperElector extends DrivenElector {
    */
   get sessionId(): string | undefined {
     return this.#driver.session?.id;
+  }
+
+  /**
+   * The safety margin in use, in milliseconds: the configured one until the first connection,
+   * then the one recomputed from the session timeout that the server granted (at most half
+   * of it). `elector run` waits this long for its command to exit after a loss.
+   */
+  get safetyMarginMs(): number {
+    return this.#driver.session?.marginMs ?? this.#configuredMarginMs;
   }
 
   /** The znode whose children are this election's candidates: `<path>/<election>`. */

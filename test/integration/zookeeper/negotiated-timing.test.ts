@@ -5,6 +5,8 @@ import { createZooKeeperElector } from "@elector/zookeeper";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { driverOf } from "../../../packages/zookeeper/src/zookeeper-elector.js";
 import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import { openZooKeeperClient } from "../../support/zookeeper-client.js";
+import { SpawnedProcess } from "../cli/spawned-process.js";
 import { ProxyHost } from "./proxy-host.js";
 import { type LogLine, recordingLogger, timeline } from "./support.js";
 
@@ -110,10 +112,49 @@ describe("the ZooKeeper elector's deadlines", () => {
         signal: AbortSignal.timeout(2 * maxSessionTimeoutMs),
       });
       expect(driverOf(elector)?.session?.marginMs).toBe(maxSessionTimeoutMs / 2);
+      // What `elector run` waits for its command after a loss: the margin in force.
+      expect(elector.safetyMarginMs).toBe(maxSessionTimeoutMs / 2);
       await observe(maxSessionTimeoutMs);
       expect(leadership.isActive()).toBe(true);
     } finally {
       await elector.close();
     }
+  });
+
+  it("gives elector run's command the margin in force as its default grace, not the one of the timeout asked for", async () => {
+    const server = capped as StartedZooKeeperContainer;
+    const name = election("capped-run");
+    // 7000 ms would be a margin for the 60000 ms asked for; held to half of the 4000 granted.
+    const url = `zk://${server.getConnectionString()}/elector?sessionTimeoutMs=60000&safetyMarginMs=7000`;
+    // The command ignores SIGTERM: only the SIGKILL after the grace ends it.
+    await using cli = SpawnedProcess.cli("elector run", [
+      "run",
+      "--url",
+      url,
+      "--election",
+      name,
+      "--once",
+      "--log-level",
+      "info",
+      "--",
+      "sh",
+      "-c",
+      "trap '' TERM; while :; do sleep 0.1; done",
+    ]);
+    await cli.waitForLine(/started sh/, 2 * maxSessionTimeoutMs);
+    const inspector = await openZooKeeperClient(server.getConnectionString(), {
+      sessionTimeoutMs: maxSessionTimeoutMs,
+      connectTimeoutMs: 10_000,
+    });
+    try {
+      const { children } = await inspector.getChildren(`/elector/${name}`);
+      for (const child of children) await inspector.delete(`/elector/${name}/${child}`);
+    } finally {
+      await inspector.close();
+    }
+    const stopping = await cli.waitForLine(/SIGKILL after/, maxSessionTimeoutMs);
+    // Half the 4000 ms granted, not the 7000 ms configured for the 60000 ms asked for.
+    expect(JSON.parse(stopping.text)).toMatchObject({ graceMs: maxSessionTimeoutMs / 2 });
+    expect(await cli.waitForExit(2 * maxSessionTimeoutMs)).toMatchObject({ signal: null });
   });
 });

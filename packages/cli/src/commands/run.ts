@@ -74,9 +74,10 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     ...(ttlMs === undefined ? {} : { ttlMs }),
   };
   const config = configFromArguments(openOptions);
-  const graceMs =
+  const configuredMarginMs = resolveConfig(config).safetyMarginMs;
+  const fixedGraceMs =
     values.grace === undefined
-      ? resolveConfig(config).safetyMarginMs
+      ? undefined
       : parseDuration("run", "--grace", values.grace, { maxMs: 3_600_000 });
   const timeoutMs =
     values.timeout === undefined
@@ -103,7 +104,9 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     elector,
     command,
     args,
-    graceMs,
+    // By default the margin in force at the loss: a ZooKeeper server that granted a shorter
+    // session than requested shortens the margin, and the command must be gone before it ends.
+    graceMs: fixedGraceMs ?? (() => marginInForce(elector) ?? configuredMarginMs),
     once: values.once === true,
     env: io.env,
     log,
@@ -146,4 +149,10 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
 function listen(io: CliIo, signal: NodeJS.Signals, listener: () => void): () => void {
   io.signals.on(signal, listener);
   return () => io.signals.off(signal, listener);
+}
+
+/** The margin a backend has in force now, where it tells (ZooKeeper's follows the server). */
+function marginInForce(elector: object): number | undefined {
+  const margin = (elector as { readonly safetyMarginMs?: unknown }).safetyMarginMs;
+  return typeof margin === "number" ? margin : undefined;
 }
