@@ -39,6 +39,8 @@ export class CandidateKey {
   #leading = false;
   #stopped = false;
   #gone: Promise<void> | undefined;
+  /** The loss of a term's key, once it happened: its lease check is under way or done. */
+  #lost: CandidateKeyLostError | undefined;
 
   constructor(
     settings: CampaignSettings,
@@ -390,7 +392,7 @@ export class CandidateKey {
    * A release waits for it: its own revoke would otherwise answer that check.
    */
   get lossChecked(): Promise<void> {
-    return this.#gone?.catch(() => {}) ?? Promise.resolve();
+    return this.#lost?.checked ?? Promise.resolve();
   }
 
   /**
@@ -412,6 +414,8 @@ export class CandidateKey {
   async #endTerm(detail: string): Promise<void> {
     const lease = this.#lease.current;
     const cause = new CandidateKeyLostError(detail, this.#key.toString(), lease?.hex ?? "");
+    // Set before the loss: ending the term starts its release at once, which waits for it.
+    this.#lost = cause;
     this.#term.lose("deleted", `${detail}; whether its lease went too follows in the cause`, cause);
     const leaseGone = await this.#lease.isGone(new AbortController().signal);
     cause.leaseChecked(leaseGone);
