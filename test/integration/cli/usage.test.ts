@@ -65,7 +65,10 @@ describe("the elector binary", () => {
       startupMs,
     );
     expect(allowed.exit.code).toBe(0);
-    expect(allowed.stderr).toMatch(/WARNING: memory:\/\/ elects within this process only/);
+    // The warning is the first thing logged, at level warn, before the campaign.
+    const [first] = allowed.stderr.split("\n").map((line) => JSON.parse(line || "{}"));
+    expect(first).toMatchObject({ level: "warn" });
+    expect(first.msg).toMatch(/^memory:\/\/ elects within this process only/);
   });
 
   it.each([
