@@ -45,7 +45,7 @@ describe("elector run --try and --timeout on etcd", () => {
     );
     expect(refused.exit.code).toBe(notElected);
     expect(refused.stdout).toBe("");
-    expect(refused.stderr).toMatch(/leader leads \(--try\); giving up \(exit 75\)/);
+    expect(refused.stderr).toMatch(/"exitCode":75,"msg":"leader leads \(--try\); giving up"/);
 
     leader.kill("SIGTERM");
     await leader.waitForExit(10_000);
