@@ -36,6 +36,7 @@ printServerLogsOnFailure(() => [zookeeper]);
 
 describeConformance("zookeeper", {
   ttlMs: sessionTimeoutMs,
+  observesEveryValue: false,
   async setup() {
     zookeeper = await new ZooKeeperContainer().start();
     inspector = await ZooKeeperInspector.open(zookeeper.getConnectionString());

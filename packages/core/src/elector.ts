@@ -146,7 +146,10 @@ export interface Elector extends AsyncDisposable {
   participants(options?: ReadOptions): Promise<Participant[]>;
   /**
    * The current leader, then every change in order, each once: a new leader, a new value, or
-   * `undefined` for "no leader". Ends when the signal aborts or the elector closes.
+   * `undefined` for "no leader". Ends when the signal aborts or the elector closes. On
+   * ZooKeeper, whose watches fire once and carry no data, a change overwritten within one
+   * round trip (a value proclaimed at once, a leader that left at once) may be skipped; the
+   * order holds, and the feed always catches up with the current leader.
    */
   observe(options?: ObserveOptions): AsyncIterableIterator<LeaderInfo | undefined>;
   /**
