@@ -179,31 +179,34 @@ export interface ZooKeeperWithTools {
   readonly proxyHost: ProxyHost;
 }
 
+/** A standalone ZooKeeper server with an inspector session on it and a proxy host. */
+export const zooKeeperWithTools: SuiteResource<ZooKeeperWithTools> = {
+  start: async () => {
+    const zookeeper = await new ZooKeeperContainer().start();
+    let inspector: ZooKeeperInspector | undefined;
+    try {
+      inspector = await ZooKeeperInspector.open(zookeeper.getConnectionString());
+      return { zookeeper, inspector, proxyHost: await ProxyHost.start() };
+    } catch (error) {
+      await inspector?.[Symbol.asyncDispose]();
+      await zookeeper.remove();
+      throw error;
+    }
+  },
+  stop: async ({ zookeeper, inspector, proxyHost }) => {
+    await proxyHost[Symbol.asyncDispose]();
+    await inspector[Symbol.asyncDispose]();
+    await zookeeper.remove();
+  },
+  servers: ({ zookeeper }) => [zookeeper],
+};
+
 /**
  * One standalone ZooKeeper server for the enclosing `describe`, with an inspector session on
  * it and a proxy host; see {@link startedForSuite}.
  */
 export function zooKeeperWithToolsForSuite(): () => ZooKeeperWithTools {
-  return startedForSuite("ZooKeeper", {
-    start: async () => {
-      const zookeeper = await new ZooKeeperContainer().start();
-      let inspector: ZooKeeperInspector | undefined;
-      try {
-        inspector = await ZooKeeperInspector.open(zookeeper.getConnectionString());
-        return { zookeeper, inspector, proxyHost: await ProxyHost.start() };
-      } catch (error) {
-        await inspector?.[Symbol.asyncDispose]();
-        await zookeeper.remove();
-        throw error;
-      }
-    },
-    stop: async ({ zookeeper, inspector, proxyHost }) => {
-      await proxyHost[Symbol.asyncDispose]();
-      await inspector[Symbol.asyncDispose]();
-      await zookeeper.remove();
-    },
-    servers: ({ zookeeper }) => [zookeeper],
-  });
+  return startedForSuite("ZooKeeper", zooKeeperWithTools);
 }
 
 /** A local crafted ZooKeeper server and an inspector session on it. */
