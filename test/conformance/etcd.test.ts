@@ -1,44 +1,39 @@
 import type { Elector } from "@elector/core";
 import { createEtcdElector, type EtcdElector } from "@elector/etcd";
-import { EtcdContainer, FaultProxy, type StartedEtcdContainer } from "@elector/testing";
+import { EtcdContainer, FaultProxy } from "@elector/testing";
 import type { Etcd3 } from "etcd3";
 import { openEtcdClient } from "../support/etcd-client.js";
-import { printServerLogsOnFailure } from "../support/server-logs.js";
+import type { EtcdWithClient } from "../support/suite-servers.js";
 import { describeConformance } from "./suite.js";
 
 const ttlSeconds = 2;
-let etcd: StartedEtcdContainer | undefined;
-let admin: Etcd3 | undefined;
 /** Each candidate reaches etcd through a proxy of its own, so that one can be cut off. */
 const proxies = new Map<Elector, FaultProxy>();
 
-function started(): { etcd: StartedEtcdContainer; admin: Etcd3 } {
-  if (etcd === undefined || admin === undefined) throw new Error("etcd did not start");
-  return { etcd, admin };
-}
-
 /** The leader's candidate key, read by another client. */
-async function leaderKey(elector: Elector, token: bigint) {
+async function leaderKey(admin: Etcd3, elector: Elector, token: bigint) {
   const name = (elector as EtcdElector).electionKey;
-  const { kvs } = await started().admin.getAll().prefix(`${name}/`).exec();
+  const { kvs } = await admin.getAll().prefix(`${name}/`).exec();
   const kv = kvs.find((candidate) => candidate.create_revision === token.toString());
   if (kv === undefined) throw new Error(`no candidate key with create revision ${token}`);
   return kv;
 }
 
-printServerLogsOnFailure(() => [etcd]);
-
-describeConformance("etcd", {
-  ttlMs: ttlSeconds * 1000,
-  async setup() {
-    etcd = await new EtcdContainer().start();
-    admin = openEtcdClient(etcd.getClientEndpoints(), etcd.electionTimeoutMs);
+const servers = {
+  start: async (): Promise<EtcdWithClient> => {
+    const etcd = await new EtcdContainer().start();
+    return { etcd, client: openEtcdClient(etcd.getClientEndpoints(), etcd.electionTimeoutMs) };
   },
-  async teardown() {
+  stop: async ({ etcd, client }: EtcdWithClient) => {
     await Promise.all([...proxies.values()].map((proxy) => proxy.close()));
-    admin?.close();
-    await etcd?.remove();
+    client.close();
+    await etcd.remove();
   },
+  servers: ({ etcd }: EtcdWithClient) => [etcd],
+};
+
+describeConformance("etcd", servers, (started) => ({
+  ttlMs: ttlSeconds * 1000,
   async create(election, id) {
     const proxy = await FaultProxy.start({ target: started().etcd.getClientEndpoint() });
     const elector = await createEtcdElector({
@@ -55,8 +50,8 @@ describeConformance("etcd", {
       name: "another client deletes the leader's key",
       reason: "deleted",
       async inject(elector, leadership) {
-        const kv = await leaderKey(elector, leadership.token);
-        await started().admin.delete().key(kv.key).exec();
+        const kv = await leaderKey(started().client, elector, leadership.token);
+        await started().client.delete().key(kv.key).exec();
       },
     },
     {
@@ -65,8 +60,8 @@ describeConformance("etcd", {
       name: "another client revokes the leader's lease",
       reason: "deleted",
       async inject(elector, leadership) {
-        const kv = await leaderKey(elector, leadership.token);
-        await started().admin.leaseClient.leaseRevoke({ ID: kv.lease });
+        const kv = await leaderKey(started().client, elector, leadership.token);
+        await started().client.leaseClient.leaseRevoke({ ID: kv.lease });
       },
     },
     {
@@ -76,7 +71,7 @@ describeConformance("etcd", {
     },
   ],
   silence,
-});
+}));
 
 /**
  * Black-holes the elector's own connection while the others keep the server; heals it once

@@ -7,14 +7,12 @@ import {
   type LossReason,
   lead,
 } from "@elector/core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { electorsForSuite } from "../support/electors.js";
+import { type SuiteResource, startedForSuite } from "../support/suite-servers.js";
 
 /** One backend, as the conformance suite needs it. */
 export interface ConformanceBackend {
-  /** Starts what the backend needs (a server); called once before the suite. */
-  setup?(): Promise<void>;
-  /** Stops it; called once after the suite. */
-  teardown?(): Promise<void>;
   /** A new candidate in `election`. */
   create(election: string, id: string): Promise<Elector>;
   /** The TTL or session timeout the electors use, in milliseconds: time bounds derive from it. */
@@ -46,11 +44,26 @@ export interface ConformanceBackend {
 
 /**
  * The behaviour every backend must show. A backend is done when it passes this suite, not
- * when it has green tests of its own.
+ * when it has green tests of its own. A backend that needs servers names them as `servers`,
+ * started once for the suite (see `startedForSuite`), and makes itself from their accessor.
  */
-export function describeConformance(name: string, backend: ConformanceBackend): void {
+export function describeConformance(name: string, backend: ConformanceBackend): void;
+export function describeConformance<T>(
+  name: string,
+  servers: SuiteResource<T>,
+  backend: (started: () => T) => ConformanceBackend,
+): void;
+export function describeConformance<T>(
+  name: string,
+  serversOrBackend: SuiteResource<T> | ConformanceBackend,
+  makeBackend?: (started: () => T) => ConformanceBackend,
+): void {
   describe(`conformance: ${name}`, () => {
-    const open: Elector[] = [];
+    const backend =
+      makeBackend === undefined
+        ? (serversOrBackend as ConformanceBackend)
+        : makeBackend(startedForSuite(name, serversOrBackend as SuiteResource<T>));
+    const closedAfterEach = electorsForSuite();
     let elections = 0;
     /** A fresh election name per test, so that tests never see each other's candidates. */
     const election = () => `conformance-${process.pid}-${Date.now().toString(36)}-${++elections}`;
@@ -58,7 +71,7 @@ export function describeConformance(name: string, backend: ConformanceBackend): 
       const made: Elector[] = [];
       for (let index = 0; index < count; index++) {
         const elector = await backend.create(electionName, `candidate-${index}`);
-        open.push(elector);
+        closedAfterEach(elector);
         made.push(elector);
       }
       return made;
@@ -75,12 +88,6 @@ export function describeConformance(name: string, backend: ConformanceBackend): 
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     };
-
-    beforeAll(async () => backend.setup?.(), 300_000);
-    afterAll(async () => backend.teardown?.(), 120_000);
-    afterEach(async () => {
-      await Promise.all(open.splice(0).map((elector) => elector.close()));
-    });
 
     it("keeps five contending candidates mutually exclusive over many terms", async () => {
       const electors = await candidates(election(), 5);

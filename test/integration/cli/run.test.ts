@@ -1,8 +1,9 @@
 // `elector run` against real servers: failover between two processes when the leader's host
 // dies, the command stopped when the server stops answering, and the read commands
 // following along.
-import { EtcdContainer, type StartedServerContainer, ZooKeeperContainer } from "@elector/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { EtcdContainer, StartedServerContainer, ZooKeeperContainer } from "@elector/testing";
+import { describe, expect, it } from "vitest";
+import { etcdForSuite, zooKeeperForSuite } from "../../support/suite-servers.js";
 import { runCli, SpawnedProcess } from "./spawned-process.js";
 
 /** The TTL every test runs with: etcd's lease TTL, ZooKeeper's session timeout. */
@@ -23,31 +24,28 @@ const command = [
 const backends = [
   {
     name: "etcd",
-    start: () => new EtcdContainer().start(),
+    forSuite: (): (() => StartedServerContainer) => etcdForSuite(),
     url: (server: StartedServerContainer) =>
       `etcd://${server.getHost()}:${(server as Awaited<ReturnType<EtcdContainer["start"]>>).getClientPort()}`,
   },
   {
     name: "ZooKeeper",
-    start: () => new ZooKeeperContainer().start(),
+    forSuite: (): (() => StartedServerContainer) => zooKeeperForSuite(),
     url: (server: StartedServerContainer) =>
       `zk://${(server as Awaited<ReturnType<ZooKeeperContainer["start"]>>).getConnectionString()}/cli-tests`,
   },
 ];
 
 describe.each(backends)("elector run on $name", (backend) => {
-  let server: StartedServerContainer;
-  let url: string;
+  const server = backend.forSuite();
   let election = 0;
-  beforeAll(async () => {
-    server = await backend.start();
-    url = backend.url(server);
-  });
-  afterAll(async () => {
-    await server?.remove();
-  });
 
-  const target = () => ["--url", url, "--election", `cli-${process.pid}-${election}`];
+  const target = () => [
+    "--url",
+    backend.url(server()),
+    "--election",
+    `cli-${process.pid}-${election}`,
+  ];
   const run = (id: string) => {
     const cli = SpawnedProcess.cli(`elector run ${id}`, [
       "run",
@@ -132,7 +130,7 @@ describe.each(backends)("elector run on $name", (backend) => {
     election++;
     await using c = run("c");
     await c.waitForLine(/^started c \d+ /, startupMs);
-    await server.pause();
+    await server().pause();
     const pausedAt = performance.now();
     try {
       const sigterm = await c.waitForLine(/^sigterm c$/, failoverBoundMs + 1_000);
@@ -144,7 +142,7 @@ describe.each(backends)("elector run on $name", (backend) => {
       );
       await c.waitForLine(/sh exited with code 0/, 1_000);
     } finally {
-      await server.unpause();
+      await server().unpause();
     }
     c.kill("SIGTERM");
     const exit = await c.waitForExit(10_000);

@@ -1,33 +1,33 @@
 import { createElector, isRetryableError } from "@elector/core";
 import { createEtcdElector } from "@elector/etcd";
 import { EtcdContainer, type StartedEtcdContainer } from "@elector/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import { describe, expect, it } from "vitest";
+import { startedForSuite } from "../../support/suite-servers.js";
 import { uniqueElection } from "./helpers.js";
 
 const ttlSeconds = 2;
 
 describe("etcd elector with user and password", () => {
-  let etcd: StartedEtcdContainer | undefined;
-  const started = (): StartedEtcdContainer => {
-    if (etcd === undefined) throw new Error("etcd did not start");
-    return etcd;
-  };
-
-  beforeAll(async () => {
-    etcd = await new EtcdContainer().start();
-    for (const command of [
-      ["etcdctl", "user", "add", "root", "--new-user-password=root-secret"],
-      ["etcdctl", "auth", "enable"],
-    ]) {
-      const { exitCode, output } = await etcd.exec(command);
-      if (exitCode !== 0) throw new Error(`${command.join(" ")} failed: ${output}`);
-    }
+  const started = startedForSuite<StartedEtcdContainer>("etcd with auth", {
+    start: async () => {
+      const etcd = await new EtcdContainer().start();
+      try {
+        for (const command of [
+          ["etcdctl", "user", "add", "root", "--new-user-password=root-secret"],
+          ["etcdctl", "auth", "enable"],
+        ]) {
+          const { exitCode, output } = await etcd.exec(command);
+          if (exitCode !== 0) throw new Error(`${command.join(" ")} failed: ${output}`);
+        }
+      } catch (error) {
+        await etcd.remove();
+        throw error;
+      }
+      return etcd;
+    },
+    stop: (etcd) => etcd.remove(),
+    servers: (etcd) => [etcd],
   });
-  afterAll(async () => {
-    await etcd?.remove();
-  });
-  printServerLogsOnFailure(() => [etcd]);
 
   it("campaigns with the user and password of an etcd:// URL", async () => {
     await using elector = await createElector(

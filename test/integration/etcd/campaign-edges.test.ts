@@ -1,10 +1,10 @@
-import { type Elector, isRetryableError } from "@elector/core";
+import { isRetryableError } from "@elector/core";
 import { createEtcdElector, type EtcdElector } from "@elector/etcd";
-import { EtcdContainer, FaultProxy, type StartedEtcdContainer } from "@elector/testing";
+import { FaultProxy } from "@elector/testing";
 import type { Etcd3 } from "etcd3";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { openEtcdClient } from "../../support/etcd-client.js";
-import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import { describe, expect, it } from "vitest";
+import { electorsForSuite } from "../../support/electors.js";
+import { etcdWithClientForSuite } from "../../support/suite-servers.js";
 import { electionKeysOf, uniqueElection, within } from "./helpers.js";
 
 const ttlSeconds = 2;
@@ -22,39 +22,24 @@ async function leaseIds(admin: Etcd3): Promise<Set<string>> {
 }
 
 describe("etcd elector at the edges of a campaign: close during the grant, aborted proclaims, values over the server's limit", () => {
-  let etcd: StartedEtcdContainer | undefined;
-  let admin: Etcd3 | undefined;
-  const open: Elector[] = [];
+  const suite = etcdWithClientForSuite((etcd) => etcd.electionTimeoutMs, {
+    environment: { ETCD_MAX_REQUEST_BYTES: String(maxRequestBytes) },
+  });
   const started = () => {
-    if (etcd === undefined || admin === undefined) throw new Error("etcd did not start");
-    return { etcd, admin };
+    const { etcd, client } = suite();
+    return { etcd, admin: client };
   };
-  const elector = async (election: string, id: string, endpoints?: string[]) => {
-    const made = await createEtcdElector({
-      election,
-      id,
-      endpoints: endpoints ?? started().etcd.getClientEndpoints(),
-      ttlSeconds,
-      requestTimeoutMs,
-    });
-    open.push(made);
-    return made;
-  };
-
-  beforeAll(async () => {
-    etcd = await new EtcdContainer()
-      .withEnvironment({ ETCD_MAX_REQUEST_BYTES: String(maxRequestBytes) })
-      .start();
-    admin = openEtcdClient(etcd.getClientEndpoints(), etcd.electionTimeoutMs);
-  });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((made) => made.close()));
-  });
-  afterAll(async () => {
-    admin?.close();
-    await etcd?.remove();
-  });
-  printServerLogsOnFailure(() => [etcd]);
+  const closedAfterEach = electorsForSuite();
+  const elector = async (election: string, id: string, endpoints?: string[]) =>
+    closedAfterEach(
+      await createEtcdElector({
+        election,
+        id,
+        endpoints: endpoints ?? started().etcd.getClientEndpoints(),
+        ttlSeconds,
+        requestTimeoutMs,
+      }),
+    );
 
   it("leaves no lease behind when close() comes while the lease grant is under way", async () => {
     const { etcd: server, admin: reader } = started();

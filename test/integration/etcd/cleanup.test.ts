@@ -1,10 +1,10 @@
-import { type Elector, isLeadershipLostError } from "@elector/core";
+import { isLeadershipLostError } from "@elector/core";
 import { createEtcdElector, type EtcdElector, etcdClientOptions } from "@elector/etcd";
-import { EtcdContainer, FaultProxy, type StartedEtcdContainer } from "@elector/testing";
+import { FaultProxy } from "@elector/testing";
 import { Etcd3 } from "etcd3";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { openEtcdClient } from "../../support/etcd-client.js";
-import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import { describe, expect, it } from "vitest";
+import { electorsForSuite } from "../../support/electors.js";
+import { etcdWithClientForSuite } from "../../support/suite-servers.js";
 import {
   abortTime,
   electionKeysOf,
@@ -18,36 +18,21 @@ const ttlSeconds = 2;
 const ttlMs = ttlSeconds * 1000;
 
 describe("etcd elector cleanup and sharing", () => {
-  let etcd: StartedEtcdContainer | undefined;
-  let admin: Etcd3 | undefined;
-  const open: Elector[] = [];
+  const suite = etcdWithClientForSuite((etcd) => etcd.electionTimeoutMs);
   const started = () => {
-    if (etcd === undefined || admin === undefined) throw new Error("etcd did not start");
-    return { etcd, admin };
+    const { etcd, client } = suite();
+    return { etcd, admin: client };
   };
-  const elector = async (election: string, id: string, endpoints?: string[]) => {
-    const made = await createEtcdElector({
-      election,
-      id,
-      endpoints: endpoints ?? started().etcd.getClientEndpoints(),
-      ttlSeconds,
-    });
-    open.push(made);
-    return made;
-  };
-
-  beforeAll(async () => {
-    etcd = await new EtcdContainer().start();
-    admin = openEtcdClient(etcd.getClientEndpoints(), etcd.electionTimeoutMs);
-  });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((made) => made.close()));
-  });
-  afterAll(async () => {
-    admin?.close();
-    await etcd?.remove();
-  });
-  printServerLogsOnFailure(() => [etcd]);
+  const closedAfterEach = electorsForSuite();
+  const elector = async (election: string, id: string, endpoints?: string[]) =>
+    closedAfterEach(
+      await createEtcdElector({
+        election,
+        id,
+        endpoints: endpoints ?? started().etcd.getClientEndpoints(),
+        ttlSeconds,
+      }),
+    );
 
   it("leaves no key behind when a campaign is closed or aborted at any moment, before, during or after its create", async () => {
     const { etcd: server, admin: reader } = started();

@@ -1,8 +1,8 @@
-import type { Elector } from "@elector/core";
 import { createEtcdElector } from "@elector/etcd";
-import { EtcdCluster, type StartedEtcdCluster, type StartedEtcdMember } from "@elector/testing";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import type { StartedEtcdMember } from "@elector/testing";
+import { describe, expect, it } from "vitest";
+import { electorsForSuite } from "../../support/electors.js";
+import { etcdClusterForSuite } from "../../support/suite-servers.js";
 import {
   abortTime,
   lineOf,
@@ -13,28 +13,10 @@ import {
 } from "./helpers.js";
 
 describe("etcd elector on a three-member cluster", () => {
-  let cluster: StartedEtcdCluster | undefined;
-  const open: Elector[] = [];
-  const started = (): StartedEtcdCluster => {
-    if (cluster === undefined) throw new Error("the etcd cluster did not start");
-    return cluster;
-  };
-  const elector = async (election: string, id: string, endpoints: string[], ttlSeconds: number) => {
-    const made = await createEtcdElector({ election, id, endpoints, ttlSeconds });
-    open.push(made);
-    return made;
-  };
-
-  beforeAll(async () => {
-    cluster = await new EtcdCluster().start();
-  });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((made) => made.close()));
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-  });
-  printServerLogsOnFailure(() => cluster?.members ?? []);
+  const started = etcdClusterForSuite();
+  const closedAfterEach = electorsForSuite();
+  const elector = async (election: string, id: string, endpoints: string[], ttlSeconds: number) =>
+    closedAfterEach(await createEtcdElector({ election, id, endpoints, ttlSeconds }));
 
   it("keeps leading when the member that carries its keep-alives is stopped", async () => {
     const etcd = started();

@@ -1,6 +1,7 @@
 import type { LeaderInfo, Leadership } from "@elector/core";
 import { createEtcdElector, type EtcdElector } from "@elector/etcd";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { electorsForSuite } from "../../support/electors.js";
 import { etcdWithClientForSuite } from "../../support/suite-servers.js";
 import { lineOf, uniqueElection, within } from "./helpers.js";
 
@@ -12,7 +13,7 @@ const handOffForMs = 60_000;
 
 describe("etcd elector while etcd compacts its history every 100 ms", () => {
   const started = etcdWithClientForSuite();
-  const electors: EtcdElector[] = [];
+  const closedAfterEach = electorsForSuite();
   /**
    * An exception that escaped into an event handler (the etcd3 watch stream's, say), or a
    * rejection nobody handled, would end the process; trapped here, it fails the test instead
@@ -29,10 +30,6 @@ describe("etcd elector while etcd compacts its history every 100 ms", () => {
     process.off("uncaughtException", trap);
     process.off("unhandledRejection", trap);
   });
-  afterEach(async () => {
-    await Promise.all(electors.splice(0).map((elector) => elector.close()));
-  });
-
   const elector = async (election: string, id: string) => {
     const made = await createEtcdElector({
       election,
@@ -40,8 +37,7 @@ describe("etcd elector while etcd compacts its history every 100 ms", () => {
       endpoints: started().etcd.getClientEndpoints(),
       ttlSeconds,
     });
-    electors.push(made);
-    return made;
+    return closedAfterEach(made);
   };
 
   /** Compacts to the current revision every `compactEveryMs` until stopped. */

@@ -1,7 +1,6 @@
 import { createEtcdElector, type EtcdElector } from "@elector/etcd";
-import { EtcdContainer, type StartedEtcdContainer } from "@elector/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { etcdForSuite } from "../../support/suite-servers.js";
 import { lineOf, uniqueElection, within } from "./helpers.js";
 
 const ttlSeconds = 2;
@@ -10,12 +9,8 @@ const ttlMs = ttlSeconds * 1000;
 const etcdctlMs = 10_000;
 
 describe("etcd elector next to etcdctl elect (Go's concurrency.Election)", () => {
-  let etcd: StartedEtcdContainer | undefined;
+  const started = etcdForSuite();
   let ours: EtcdElector | undefined;
-  const started = (): StartedEtcdContainer => {
-    if (etcd === undefined) throw new Error("etcd did not start");
-    return etcd;
-  };
   /** What `etcdctl elect -l` prints first: the leader's key and value, one per line. */
   const listLeader = async (election: string) => {
     // -l follows the leader until interrupted; two seconds are enough to print the first.
@@ -32,14 +27,10 @@ describe("etcd elector next to etcdctl elect (Go's concurrency.Election)", () =>
     return stdout.split("\n").filter(Boolean);
   };
 
-  beforeAll(async () => {
-    etcd = await new EtcdContainer().start();
-  });
+  // Registered after the server's, so it runs first: the elector closes while etcd is up.
   afterAll(async () => {
     await ours?.close();
-    await etcd?.remove();
   });
-  printServerLogsOnFailure(() => [etcd]);
 
   it("takes turns with an etcdctl elect candidate on the same election, and etcdctl elect -l shows our leader's value", async () => {
     const server = started();

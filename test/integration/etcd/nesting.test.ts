@@ -1,6 +1,7 @@
 import type { LeaderInfo } from "@elector/core";
-import { createEtcdElector, type EtcdElector } from "@elector/etcd";
-import { afterEach, describe, expect, it } from "vitest";
+import { createEtcdElector } from "@elector/etcd";
+import { describe, expect, it } from "vitest";
+import { electorsForSuite } from "../../support/electors.js";
 import { etcdWithClientForSuite } from "../../support/suite-servers.js";
 import { electionKeysOf, uniqueElection, within } from "./helpers.js";
 
@@ -9,10 +10,7 @@ const ttlMs = ttlSeconds * 1000;
 
 describe("etcd elections whose names nest (jobs and jobs/billing)", () => {
   const started = etcdWithClientForSuite();
-  const electors: EtcdElector[] = [];
-  afterEach(async () => {
-    await Promise.all(electors.splice(0).map((elector) => elector.close()));
-  });
+  const closedAfterEach = electorsForSuite();
   const elector = async (election: string, id: string, prefix?: string) => {
     const made = await createEtcdElector({
       election,
@@ -21,8 +19,7 @@ describe("etcd elections whose names nest (jobs and jobs/billing)", () => {
       ttlSeconds,
       ...(prefix === undefined ? {} : { prefix }),
     });
-    electors.push(made);
-    return made;
+    return closedAfterEach(made);
   };
 
   it("does not count a nested election's candidates, and refuses to wait behind one with a typed error", async () => {

@@ -1,8 +1,9 @@
 import { type Elector, type Leadership, lead } from "@elector/core";
 import { createEtcdElector } from "@elector/etcd";
-import { EtcdContainer, FaultProxy, type StartedEtcdContainer } from "@elector/testing";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import { FaultProxy } from "@elector/testing";
+import { describe, expect, it } from "vitest";
+import { electorsForSuite } from "../../support/electors.js";
+import { etcdForSuite } from "../../support/suite-servers.js";
 import { abortTime, lineOf, timedCampaign, uniqueElection, within } from "./helpers.js";
 
 const ttlSeconds = 2;
@@ -10,28 +11,12 @@ const ttlMs = ttlSeconds * 1000;
 const safetyMarginMs = 500;
 
 describe("etcd elector under network and server faults", () => {
-  let etcd: StartedEtcdContainer | undefined;
-  const open: Elector[] = [];
-  const started = (): StartedEtcdContainer => {
-    if (etcd === undefined) throw new Error("etcd did not start");
-    return etcd;
-  };
-  const elector = async (election: string, id: string, endpoints: string[]) => {
-    const made = await createEtcdElector({ election, id, endpoints, ttlSeconds, safetyMarginMs });
-    open.push(made);
-    return made;
-  };
-
-  beforeAll(async () => {
-    etcd = await new EtcdContainer().start();
-  });
-  afterEach(async () => {
-    await Promise.all(open.splice(0).map((made) => made.close()));
-  });
-  afterAll(async () => {
-    await etcd?.remove();
-  });
-  printServerLogsOnFailure(() => [etcd]);
+  const started = etcdForSuite();
+  const closedAfterEach = electorsForSuite();
+  const elector = async (election: string, id: string, endpoints: string[]) =>
+    closedAfterEach(
+      await createEtcdElector({ election, id, endpoints, ttlSeconds, safetyMarginMs }),
+    );
 
   it("steps a black-holed leader down before its successor is elected, which follows within TTL + 1.5 s of the last acknowledged keep-alive", async () => {
     const server = started();
@@ -145,7 +130,7 @@ describe("etcd elector under network and server faults", () => {
       safetyMarginMs,
       requestTimeoutMs,
     });
-    open.push(leaderElector);
+    closedAfterEach(leaderElector);
     const reader = await elector(leaderElector.election, "reader", started().getClientEndpoints());
     const leadership = await leaderElector.campaign({ value: "v1" });
     return { leaderElector, reader, leadership };

@@ -1,6 +1,7 @@
 import type { Elector, LeaderInfo } from "@elector/core";
 import { createEtcdElector, type EtcdElector } from "@elector/etcd";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import { electorsForSuite } from "../../support/electors.js";
 import { etcdForSuite } from "../../support/suite-servers.js";
 import { lineOf, uniqueElection, within } from "./helpers.js";
 
@@ -9,10 +10,7 @@ const ttlMs = ttlSeconds * 1000;
 
 describe("etcd elector observe()", () => {
   const started = etcdForSuite();
-  const electors: EtcdElector[] = [];
-  afterEach(async () => {
-    await Promise.all(electors.splice(0).map((elector) => elector.close()));
-  });
+  const closedAfterEach = electorsForSuite();
   const elector = async (election: string, id: string) => {
     const made = await createEtcdElector({
       election,
@@ -20,8 +18,7 @@ describe("etcd elector observe()", () => {
       endpoints: started().getClientEndpoints(),
       ttlSeconds,
     });
-    electors.push(made);
-    return made;
+    return closedAfterEach(made);
   };
 
   /** Observes `observer` until stopped; `until(n)` waits for the n-th report. */

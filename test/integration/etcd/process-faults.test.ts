@@ -1,8 +1,7 @@
 import { createEtcdElector, type EtcdElector } from "@elector/etcd";
-import { EtcdContainer, type StartedEtcdContainer } from "@elector/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { CandidateProcess } from "../../fixtures/candidate-process.js";
-import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import { etcdForSuite } from "../../support/suite-servers.js";
 import { lineOf, uniqueElection } from "./helpers.js";
 
 const ttlSeconds = 2;
@@ -11,10 +10,10 @@ const ttlMs = ttlSeconds * 1000;
 const startupMs = 20_000;
 
 describe("etcd elector in processes that freeze or die", () => {
-  let etcd: StartedEtcdContainer | undefined;
+  const started = etcdForSuite();
   let observer: EtcdElector | undefined;
   const url = () => {
-    if (etcd === undefined) throw new Error("etcd did not start");
+    const etcd = started();
     return `etcd://${etcd.getHost()}:${etcd.getClientPort()}?ttl=${ttlSeconds}`;
   };
   /** A candidate-less elector of `election` in this process, to read the line. */
@@ -22,20 +21,16 @@ describe("etcd elector in processes that freeze or die", () => {
     await observer?.close();
     observer = await createEtcdElector({
       election,
-      endpoints: etcd?.getClientEndpoints() ?? [],
+      endpoints: started().getClientEndpoints(),
       ttlSeconds,
     });
     return observer;
   };
 
-  beforeAll(async () => {
-    etcd = await new EtcdContainer().start();
-  });
+  // Registered after the server's, so it runs first: the elector closes while etcd is up.
   afterAll(async () => {
     await observer?.close();
-    await etcd?.remove();
   });
-  printServerLogsOnFailure(() => [etcd]);
 
   it("a leader frozen past its TTL (a GC pause) finds itself inactive on its first tick after it resumes, while the successor was elected meanwhile", async () => {
     const election = uniqueElection("frozen");

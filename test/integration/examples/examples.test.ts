@@ -1,16 +1,12 @@
 // Each example of examples/ run as a user would run it: as processes, against real servers.
 
 import { isStaleTokenError, PostgresFence } from "@elector/fencing";
-import {
-  EtcdContainer,
-  PostgreSqlContainer,
-  type StartedEtcdContainer,
-  ZooKeeperContainer,
-} from "@elector/testing";
+import { PostgreSqlContainer, ZooKeeperContainer } from "@elector/testing";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { recordRun } from "../../../examples/fenced-postgres/src/billing.js";
 import { eventually } from "../../support/eventually.js";
+import { etcdForSuite } from "../../support/suite-servers.js";
 import { root, SpawnedProcess, sourceEnv } from "../cli/spawned-process.js";
 
 const ttlMs = 2_000;
@@ -55,18 +51,11 @@ function tokenIn(text: string): bigint {
 }
 
 describe("examples", () => {
-  let etcd: StartedEtcdContainer;
-  let etcdUrl: string;
-  beforeAll(async () => {
-    etcd = await new EtcdContainer().start();
-    etcdUrl = `etcd://${etcd.getHost()}:${etcd.getClientPort()}?ttl=${ttlMs / 1_000}`;
-  });
-  afterAll(async () => {
-    await etcd?.remove();
-  });
+  const etcd = etcdForSuite();
+  const etcdUrl = () => `etcd://${etcd().getHost()}:${etcd().getClientPort()}?ttl=${ttlMs / 1_000}`;
 
   it("singleton-cron: only the leader runs the job; stopped, it resigns and the other runs the next slot", async () => {
-    const env = { ELECTOR_URL: etcdUrl, EVERY_MS: "300" };
+    const env = { ELECTOR_URL: etcdUrl(), EVERY_MS: "300" };
     await using one = example("singleton-cron", "one", env);
     await using two = example("singleton-cron", "two", env);
     const { leader, follower, token } = await leaderOf([one, two]);
@@ -96,7 +85,7 @@ describe("examples", () => {
   it("fenced-postgres: the successor's runs commit; a write with the old token is refused and inserts nothing", async () => {
     await using postgres = await new PostgreSqlContainer().start();
     const env = {
-      ELECTOR_URL: etcdUrl,
+      ELECTOR_URL: etcdUrl(),
       DATABASE_URL: postgres.getConnectionUri(),
       EVERY_MS: "200",
     };
@@ -134,7 +123,7 @@ describe("examples", () => {
   });
 
   it("leader-http: exactly one instance is ready; the leader killed, the other is ready and named by /leader within TTL + 1.5 s", async () => {
-    const env = { ELECTOR_URL: etcdUrl, PORT: "0" };
+    const env = { ELECTOR_URL: etcdUrl(), PORT: "0" };
     await using one = example("leader-http", "one", env);
     await using two = example("leader-http", "two", env);
     const addressOf = async (instance: SpawnedProcess) =>
@@ -176,7 +165,7 @@ describe("examples", () => {
   });
 
   it("prometheus: scraped, elector_leader is 1 on the leader alone; the leader killed, the other's gauge and terms count follow", async () => {
-    const env = { ELECTOR_URL: etcdUrl, METRICS_PORT: "0" };
+    const env = { ELECTOR_URL: etcdUrl(), METRICS_PORT: "0" };
     await using one = example("prometheus", "one", env);
     await using two = example("prometheus", "two", env);
     const endpointOf = async (instance: SpawnedProcess) =>
@@ -233,7 +222,7 @@ describe("examples", () => {
       const memory = await run("memory://");
       expect(memory.exit.code, memory.stderr).toBe(0);
       expect(memory.stdout).toMatch(leads("memory"));
-      const onEtcd = await run(etcdUrl);
+      const onEtcd = await run(etcdUrl());
       expect(onEtcd.exit.code, onEtcd.stderr).toBe(0);
       expect(onEtcd.stdout).toMatch(leads("etcd"));
     });

@@ -1,12 +1,9 @@
-import { type StartedZooKeeperContainer, ZooKeeperContainer } from "@elector/testing";
 import { createZooKeeperElector, type ZooKeeperElector } from "@elector/zookeeper";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { CandidateProcess } from "../../fixtures/candidate-process.js";
 import { eventually } from "../../support/eventually.js";
-import { printServerLogsOnFailure } from "../../support/server-logs.js";
-import { ProxyHost } from "./proxy-host.js";
+import { zooKeeperWithToolsForSuite } from "../../support/suite-servers.js";
 import { abortedWithin, timeline } from "./support.js";
-import { ZooKeeperInspector } from "./zookeeper-faults.js";
 
 // Long enough that a loaded two-core machine does not trip the C client's own timeouts,
 // short enough that a test waits it out in seconds.
@@ -15,20 +12,11 @@ const sessionTimeoutMs = 4000;
 const failoverBoundMs = sessionTimeoutMs + 1500;
 
 describe("the ZooKeeper elector under faults", () => {
-  let zookeeper: StartedZooKeeperContainer | undefined;
-  let inspector: ZooKeeperInspector | undefined;
-  // Proxies in a process of their own: see proxy-host.ts.
-  let proxyHost: ProxyHost | undefined;
+  const started = zooKeeperWithToolsForSuite();
   const cleanups: (() => Promise<unknown>)[] = [];
   let elections = 0;
   const election = () => `faults-${process.pid}-${Date.now().toString(36)}-${++elections}`;
 
-  const started = () => {
-    if (zookeeper === undefined || inspector === undefined || proxyHost === undefined) {
-      throw new Error("not started");
-    }
-    return { zookeeper, inspector, proxyHost };
-  };
   const electorOn = async (servers: string, name: string, id: string) => {
     const elector = await createZooKeeperElector({
       servers: [servers],
@@ -62,20 +50,9 @@ describe("the ZooKeeper elector under faults", () => {
     );
   const electionPathOf = (name: string) => `/elector/${name}`;
 
-  beforeAll(async () => {
-    zookeeper = await new ZooKeeperContainer().start();
-    inspector = await ZooKeeperInspector.open(zookeeper.getConnectionString());
-    proxyHost = await ProxyHost.start();
-  });
-  afterAll(async () => {
-    await proxyHost?.[Symbol.asyncDispose]();
-    await inspector?.[Symbol.asyncDispose]();
-    await zookeeper?.remove();
-  });
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
   });
-  printServerLogsOnFailure(() => [zookeeper]);
 
   it("suspends a leader black-holed past the session timeout as soon as it hears nothing, ends its term before a successor is elected, and elects the successor within the timeout + 1.5 s", async () => {
     const name = election();

@@ -1,34 +1,23 @@
 // Guarded writes on ZooKeeper: the leader's writes go in one multi with a check that its
 // node still exists, so that a deposed leader's write is refused by the server itself.
 import { isLeadershipLostError } from "@elector/core";
-import { type StartedZooKeeperContainer, ZooKeeperContainer } from "@elector/testing";
 import {
   createZooKeeperElector,
   type ZooKeeperElector,
   ZooKeeperStaleLeaderError,
 } from "@elector/zookeeper";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ProxyHost } from "./proxy-host.js";
-import { ZooKeeperInspector } from "./zookeeper-faults.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { zooKeeperWithToolsForSuite } from "../../support/suite-servers.js";
 
 const sessionTimeoutMs = 4000;
 /** Each way: the notice of the node's delete reaches the leader only after its write left. */
 const latencyMs = 300;
 
 describe("guarded writes on ZooKeeper", () => {
-  let zookeeper: StartedZooKeeperContainer | undefined;
-  let inspector: ZooKeeperInspector | undefined;
-  let proxyHost: ProxyHost | undefined;
+  const started = zooKeeperWithToolsForSuite();
   const cleanups: (() => Promise<unknown>)[] = [];
   let elections = 0;
   const election = () => `guarded-${process.pid}-${Date.now().toString(36)}-${++elections}`;
-
-  const started = () => {
-    if (zookeeper === undefined || inspector === undefined || proxyHost === undefined) {
-      throw new Error("not started");
-    }
-    return { zookeeper, inspector, proxyHost };
-  };
   const electorOn = async (servers: string, id: string): Promise<ZooKeeperElector> => {
     const elector = await createZooKeeperElector({
       servers: [servers],
@@ -43,16 +32,6 @@ describe("guarded writes on ZooKeeper", () => {
   const exists = async (path: string) =>
     (await started().inspector.client.exists(path)) !== undefined;
 
-  beforeAll(async () => {
-    zookeeper = await new ZooKeeperContainer().start();
-    inspector = await ZooKeeperInspector.open(zookeeper.getConnectionString());
-    proxyHost = await ProxyHost.start();
-  });
-  afterAll(async () => {
-    await proxyHost?.[Symbol.asyncDispose]();
-    await inspector?.[Symbol.asyncDispose]();
-    await zookeeper?.remove();
-  });
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
   });

@@ -1,9 +1,8 @@
 import type { Leadership } from "@elector/core";
-import { type StartedZooKeeperContainer, ZooKeeperContainer } from "@elector/testing";
 import { createZooKeeperElector, type ZooKeeperElector } from "@elector/zookeeper";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { eventually } from "../../support/eventually.js";
-import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import { zooKeeperForSuite } from "../../support/suite-servers.js";
 import { type LogLine, recordingLogger } from "./support.js";
 import { ZooKeeperInspector } from "./zookeeper-faults.js";
 
@@ -36,24 +35,12 @@ function parseWatchSummary(wchs: string): { paths: number; watches: number } {
 }
 
 describe("the ZooKeeper elector's herd behaviour", () => {
-  let zookeeper: StartedZooKeeperContainer | undefined;
-  const started = () => {
-    if (zookeeper === undefined) throw new Error("zookeeper did not start");
-    return zookeeper;
-  };
-
-  beforeAll(async () => {
-    zookeeper = await new ZooKeeperContainer()
-      // The harness's JVM flags, plus a container check every half second (default: 60 s).
-      .withEnvironment({
-        SERVER_JVMFLAGS: `${serverJvmFlags} -Dznode.container.checkIntervalMs=${containerCheckMs}`,
-      })
-      .start();
+  const started = zooKeeperForSuite({
+    // The harness's JVM flags, plus a container check every half second (default: 60 s).
+    environment: {
+      SERVER_JVMFLAGS: `${serverJvmFlags} -Dznode.container.checkIntervalMs=${containerCheckMs}`,
+    },
   });
-  afterAll(async () => {
-    await zookeeper?.remove();
-  });
-  printServerLogsOnFailure(() => [zookeeper]);
 
   it(`wakes exactly one of ${candidates} candidates per handoff, the server holds one watch per candidate node plus one per waiting candidate, and the election node goes with the last candidate`, async () => {
     const server = started();

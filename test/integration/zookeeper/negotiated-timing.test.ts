@@ -1,10 +1,9 @@
 // Issue 11, items 7 and 10: deadlines follow the session timeout the server granted, and a
 // pipelined heartbeat keeps a term under a round trip its old heartbeat could not survive.
-import { type StartedZooKeeperContainer, ZooKeeperContainer } from "@elector/testing";
 import { createZooKeeperElector } from "@elector/zookeeper";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { driverOf } from "../../../packages/zookeeper/src/zookeeper-elector.js";
-import { printServerLogsOnFailure } from "../../support/server-logs.js";
+import { zooKeeperForSuite } from "../../support/suite-servers.js";
 import { openZooKeeperClient } from "../../support/zookeeper-client.js";
 import { SpawnedProcess } from "../cli/spawned-process.js";
 import { ProxyHost } from "./proxy-host.js";
@@ -18,22 +17,14 @@ const observe = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)
 describe("the ZooKeeper elector's deadlines", () => {
   // A server that grants at most 4000 ms, whatever a client asks for.
   const maxSessionTimeoutMs = 4000;
-  let capped: StartedZooKeeperContainer | undefined;
-  beforeAll(async () => {
-    const builder = new ZooKeeperContainer();
-    capped = await builder
-      .withEnvironment({
-        ZOO_CFG_EXTRA: `quorumListenOnAllIPs=true maxSessionTimeout=${maxSessionTimeoutMs}`,
-      })
-      .start();
+  const capped = zooKeeperForSuite({
+    environment: {
+      ZOO_CFG_EXTRA: `quorumListenOnAllIPs=true maxSessionTimeout=${maxSessionTimeoutMs}`,
+    },
   });
-  afterAll(async () => {
-    await capped?.remove();
-  });
-  printServerLogsOnFailure(() => (capped === undefined ? [] : [capped]));
 
   it("keeps a term under 450 ms of latency each way, a round trip within the session timeout less the margin", async () => {
-    const server = capped as StartedZooKeeperContainer;
+    const server = capped();
     const sessionTimeoutMs = 2000;
     // The proxy's delays run in a process of their own: in this one, they would wait behind
     // the client's own work on a busy machine and add to the round trip.
@@ -64,7 +55,7 @@ describe("the ZooKeeper elector's deadlines", () => {
   });
 
   it("takes the timeout the server granted, recomputes the margin from it and warns, so a term asked for 30000 ms lasts", async () => {
-    const server = capped as StartedZooKeeperContainer;
+    const server = capped();
     const lines: LogLine[] = [];
     const elector = await createZooKeeperElector({
       servers: [server.getConnectionString()],
@@ -97,7 +88,7 @@ describe("the ZooKeeper elector's deadlines", () => {
   });
 
   it("elects a candidate that asked for 60000 ms from a server that grants 4000 ms", async () => {
-    const server = capped as StartedZooKeeperContainer;
+    const server = capped();
     const elector = await createZooKeeperElector({
       servers: [server.getConnectionString()],
       sessionTimeoutMs: 60_000,
@@ -122,7 +113,7 @@ describe("the ZooKeeper elector's deadlines", () => {
   });
 
   it("gives elector run's command the margin in force as its default grace, not the one of the timeout asked for", async () => {
-    const server = capped as StartedZooKeeperContainer;
+    const server = capped();
     const name = election("capped-run");
     // 7000 ms would be a margin for the 60000 ms asked for; held to half of the 4000 granted.
     const url = `zk://${server.getConnectionString()}/elector?sessionTimeoutMs=60000&safetyMarginMs=7000`;

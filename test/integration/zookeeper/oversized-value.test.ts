@@ -5,10 +5,9 @@
 // see crafted-zookeeper.java) started with -Djute.maxbuffer=65536, and a 100 kB value.
 import { isElectorError } from "@elector/core";
 import { createZooKeeperElector } from "@elector/zookeeper";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { settledWithin } from "../../support/eventually.js";
-import { CraftedZooKeeper } from "./crafted-zookeeper.js";
-import { ZooKeeperInspector } from "./zookeeper-faults.js";
+import { craftedZooKeeperForSuite } from "../../support/suite-servers.js";
 
 const sessionTimeoutMs = 4000;
 const juteMaxBuffer = 64 * 1024;
@@ -18,22 +17,7 @@ const juteMaxBuffer = 64 * 1024;
 const giveUpWithinMs = 3 * sessionTimeoutMs;
 
 describe("the ZooKeeper elector on a server whose jute.maxbuffer is below the value", () => {
-  let zookeeper: CraftedZooKeeper | undefined;
-  let inspector: ZooKeeperInspector | undefined;
-
-  const started = () => {
-    if (zookeeper === undefined || inspector === undefined) throw new Error("not started");
-    return { zookeeper, inspector };
-  };
-
-  beforeAll(async () => {
-    zookeeper = await CraftedZooKeeper.start({ juteMaxBuffer });
-    inspector = await ZooKeeperInspector.open(zookeeper.connectionString);
-  });
-  afterAll(async () => {
-    await inspector?.[Symbol.asyncDispose]();
-    await zookeeper?.[Symbol.asyncDispose]();
-  });
+  const started = craftedZooKeeperForSuite({ juteMaxBuffer });
 
   it("rejects the campaign with a permanent error instead of retrying forever, leaves no node behind, and campaigns again with a smaller value", async () => {
     const { inspector } = started();

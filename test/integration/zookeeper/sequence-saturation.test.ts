@@ -8,10 +8,9 @@
 // everything itself, exactly as it would after two billion creates.
 import type { Leadership } from "@elector/core";
 import { createZooKeeperElector, ZooKeeperSequenceExhaustedError } from "@elector/zookeeper";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { settledWithin } from "../../support/eventually.js";
-import { CraftedZooKeeper } from "./crafted-zookeeper.js";
-import { ZooKeeperInspector } from "./zookeeper-faults.js";
+import { craftedZooKeeperForSuite } from "../../support/suite-servers.js";
 
 const sessionTimeoutMs = 4000;
 // A campaign on a live server takes a few round trips; one that is still pending after a
@@ -20,14 +19,9 @@ const settleMs = sessionTimeoutMs;
 const lastUsable = 2 ** 31 - 2;
 
 describe("the ZooKeeper elector on an election node whose sequence numbers run out", () => {
-  let zookeeper: CraftedZooKeeper | undefined;
-  let inspector: ZooKeeperInspector | undefined;
+  const started = craftedZooKeeperForSuite();
   let elections = 0;
 
-  const started = () => {
-    if (zookeeper === undefined || inspector === undefined) throw new Error("not started");
-    return { zookeeper, inspector };
-  };
   /** A fresh election whose node exists and will name its next child `sequence`. */
   const electionAt = async (sequence: number) => {
     const name = `saturation-${++elections}`;
@@ -48,15 +42,6 @@ describe("the ZooKeeper elector on an election node whose sequence numbers run o
     });
   const names = async (path: string) =>
     (await started().inspector.client.getChildren(path)).children;
-
-  beforeAll(async () => {
-    zookeeper = await CraftedZooKeeper.start();
-    inspector = await ZooKeeperInspector.open(zookeeper.connectionString);
-  });
-  afterAll(async () => {
-    await inspector?.[Symbol.asyncDispose]();
-    await zookeeper?.[Symbol.asyncDispose]();
-  });
 
   it("hands out ever greater tokens to one leader at a time, refuses candidates whose nodes got used-up sequences, and starts a new counter once the line is empty", async () => {
     const { name, path } = await electionAt(lastUsable - 1);
