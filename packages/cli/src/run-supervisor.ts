@@ -66,6 +66,8 @@ export class RunSupervisor {
       this.#stop.abort();
     };
     if (timeoutMs !== undefined) {
+      // Ref'd: the run awaits it to give up, and nothing else ends a campaign that waits on a
+      // server that never answers (the timer rule of packages/core/README.md).
       const timer = setTimeout(
         () => giveUp(`not elected within ${formatDuration(timeoutMs)} (--timeout)`),
         timeoutMs,

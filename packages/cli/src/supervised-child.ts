@@ -141,6 +141,7 @@ export class SupervisedChild {
   async terminate(graceMs: number): Promise<ChildExit> {
     if (this.#exit !== undefined) return this.#exit;
     this.signal("SIGTERM");
+    // Ref'd: terminate() is awaited, and a command that ignores SIGTERM ends only by it.
     const timer = setTimeout(() => this.signal("SIGKILL"), graceMs);
     try {
       return await this.exited;

@@ -129,6 +129,8 @@ export class LeaseKeeper {
       pending: [],
       timer: undefined,
     };
+    // Ref'd: a candidacy the app holds depends on these keep-alives alone, as memory's
+    // renewals (the timer rule of packages/core/README.md).
     lease.timer = setInterval(() => this.#tick(lease), lease.intervalMs);
     this.#leases.set(leaseId, lease);
     if (this.#stream === undefined && this.#connecting === undefined) void this.#connect();
@@ -299,6 +301,7 @@ export class LeaseKeeper {
     }
     // No answer within the patience of the shortest interval: no better than the last stream.
     const patienceMs = Math.min(...leases.map((lease) => lease.intervalMs)) * patienceIntervals;
+    // Ref'd: the keep-alives wait on it alone to replace a stream that went silent.
     const timer = setTimeout(
       () => broken(new Error(`no answer to a keep-alive in ${patienceMs} ms`)),
       patienceMs,

@@ -269,6 +269,7 @@ export class Session {
         if (this.#state === "connected") finish(resolve);
         else if (this.ended) finish(() => reject(this.#endedError()));
       };
+      // Ref'd: acquire() is awaited, and against servers that never answer only this ends it.
       const timer =
         timeoutMs === undefined
           ? undefined

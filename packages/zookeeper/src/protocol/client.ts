@@ -659,6 +659,7 @@ export class ZooKeeperClient {
     }
     if (this.#ended) return;
     this.#hosts.advance();
+    // Ref'd: between two attempts no socket is open, and the session waits on this alone.
     this.#reconnectTimer = setTimeout(() => this.#connect(), this.#backoffMs());
   }
 
