@@ -114,7 +114,10 @@ node main.cjs
 cli=./node_modules/.bin/elector
 etcd_url="etcd://${endpoint#*://}/consumer-cli"
 for url in memory:// "$etcd_url"; do
-  output="$("$cli" run --url "$url" --election cli --once --quiet -- \
+  # memory:// is refused without --allow-memory: it elects within one process only.
+  allow=()
+  [[ "$url" == memory://* ]] && allow=(--allow-memory)
+  output="$("$cli" run --url "$url" --election cli --once --quiet "${allow[@]}" -- \
     node -e 'console.log(`token=${process.env.ELECTOR_FENCING_TOKEN}`)')"
   [[ "$output" =~ ^token=[0-9]+$ ]] || die "elector run on $url printed \"$output\""
   log "cli run on ${url%%://*}: $output"
