@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Clocks } from "./clocks.js";
 import type { ElectedTerm } from "./driver.js";
@@ -88,11 +89,24 @@ describe("a term's signal", () => {
     );
   });
 
-  it("shows the loss to anything that reads aborted on entry, such as AbortSignal.any", async () => {
+  it("shows the loss to Node's APIs that read aborted on entry, such as timers/promises", async () => {
     const elector = createMemoryElector({ election: "jobs", name: "term-signal-3", ttlMs: 300 });
     open.push(elector);
     const leadership = await elector.campaign();
     stall(leadership.deadline() - performance.now() + 20);
+    await expect(sleep(60_000, undefined, { signal: leadership.signal })).rejects.toMatchObject({
+      name: "AbortError",
+      cause: expect.objectContaining({ code: "deadline-passed" }),
+    });
+  });
+
+  it("hands a signal read past the deadline on aborted, to AbortSignal.any on every Node line", async () => {
+    const elector = createMemoryElector({ election: "jobs", name: "term-signal-5", ttlMs: 300 });
+    open.push(elector);
+    const leadership = await elector.campaign();
+    stall(leadership.deadline() - performance.now() + 20);
+    // Node 24's AbortSignal.any reads the internal flag, not `aborted`: read it first.
+    expect(leadership.signal.aborted).toBe(true);
     expect(AbortSignal.any([leadership.signal]).aborted).toBe(true);
   });
 

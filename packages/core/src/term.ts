@@ -41,10 +41,10 @@ function rawAborted(signal: AbortSignal): boolean {
  * Makes `check` run before each read of `signal.aborted` and `signal.reason` and each call of
  * `signal.throwIfAborted()`. The deadline timer, like every callback, runs only when the event
  * loop gets to it: after a pause, socket callbacks that may already see a successor run first.
- * A read runs the check itself, so the signal is as current as `isActive()`. Node's own APIs
- * that take a signal (`fetch`, `timers/promises`, `AbortSignal.any`, streams) read `aborted`
- * on entry and so run it too. An abort listener cannot be made so: it runs when the timer or
- * a read has ended the term.
+ * A read runs the check itself, so the signal is as current as `isActive()`. Most of Node's
+ * own APIs that take a signal (`fetch`, `timers/promises`, streams) read `aborted` on entry and
+ * so run it too; `AbortSignal.any` does up to Node 22, while Node 24's reads the internal flag.
+ * An abort listener cannot be made so: it runs when the timer or a read has ended the term.
  */
 function checkOnRead(signal: AbortSignal, check: () => void): void {
   if (abortedOf === undefined || reasonOf === undefined) return;
