@@ -1,8 +1,9 @@
 // The servers a benchmark runs against: a container of @elector/testing by default, a local
 // server process of Debian's packages with BENCH_SERVERS=local (etcd-server, zookeeper), or
 // one of yours with BENCH_ETCD_ENDPOINTS / BENCH_ZOOKEEPER_CONNECT. Local processes take
-// Docker's proxy and bridge out of every round trip.
-import { type ChildProcess, spawn } from "node:child_process";
+// Docker's proxy and bridge out of every round trip. BENCH_ETCD_BINARY names another etcd
+// binary for the local process, for example the 3.5.16 of the Debian 13 image (bench/README.md).
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
@@ -82,10 +83,13 @@ export async function etcdServer(): Promise<BenchServer> {
     };
   }
   if (local) {
+    const binary = process.env.BENCH_ETCD_BINARY ?? "etcd";
+    // "etcd Version: 3.5.16": the version decides which checks the elector makes.
+    const version = execFileSync(binary, ["--version"], { encoding: "utf8" }).split("\n")[0];
     const [client, peer] = [await freePort(), await freePort()];
     const server = await localProcess("a local etcd process", client, (dataDir) =>
       spawn(
-        "etcd",
+        binary,
         [
           `--data-dir=${dataDir}`,
           `--listen-client-urls=http://127.0.0.1:${client}`,
@@ -99,7 +103,7 @@ export async function etcdServer(): Promise<BenchServer> {
     );
     return {
       address: `127.0.0.1:${client}`,
-      description: "a local etcd process (Debian's etcd-server)",
+      description: `a local etcd process (${binary}, ${version})`,
       [Symbol.asyncDispose]: () => server[Symbol.asyncDispose](),
     };
   }
