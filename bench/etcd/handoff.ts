@@ -1,8 +1,10 @@
 // Handoff: from the leader's resign to the waiter's election, on one etcd server, for
 // @elector/etcd, the etcd3 package's own Election, and a raw floor (a delete seen by a watch
-// on a second client). Each round runs all three in turn, so that load from elsewhere on the
-// machine falls on all of them alike. Then, on the same server, the anchors of bench/anchors.ts:
-// etcd's Go concurrency.Election and the Go client's floor, each in a process of its own.
+// on a second client). Each round runs all of them in turn, so that load from elsewhere on the
+// machine falls on all of them alike. The leader and the waiter of each are two processes of
+// their own (handoff-side.ts), as in production, and as the Go anchor's goroutines run in
+// parallel. Then, on the same server, the anchors of bench/anchors.ts: etcd's Go
+// concurrency.Election and the Go client's floor, each in a process of its own.
 //
 // - settled: the waiter has been in line for 250 ms (etcd's catch-up loop runs every 100 ms);
 // - fresh: the leader resigns as soon as the waiter's key is visible.
@@ -10,12 +12,11 @@
 // Run: TSX_TSCONFIG_PATH=tsconfig.test.json pnpm exec tsx bench/etcd/handoff.ts
 // Environment: ROUNDS (default 200), ELECTOR_ETCD_IMAGE; BENCH_SERVERS=local for a local etcd
 // process, BENCH_ETCD_ENDPOINTS for yours (bench/servers.ts).
-import type { Elector, Leadership } from "@elector/core";
-import { createEtcdElector } from "@elector/etcd";
-import { type Campaign, type Election, Etcd3 } from "etcd3";
+import { type ChildProcess, fork } from "node:child_process";
 import { etcdAnchors } from "../anchors.js";
 import { etcdServer } from "../servers.js";
-import { delay, machine, ms, percentile, table } from "../stats.js";
+import { machine, ms, percentile, table } from "../stats.js";
+import type { SideAnswer, SideRequest } from "./handoff-side.js";
 
 type Mode = "settled" | "fresh";
 
@@ -29,70 +30,83 @@ interface Contender {
 
 const rounds = Number(process.env.ROUNDS ?? 200);
 const warmup = 10;
-const settleMs = 250;
-const ttlSeconds = 10;
 
-/** Polls until `count()` reaches `target`: the waiter's key is in line. */
-async function until(count: () => Promise<number>, target: number): Promise<void> {
-  while ((await count()) < target) {
-    // Polls back to back: the waiter is "fresh" the moment its key is seen.
+/** One side of a contender (handoff-side.ts) in a process of its own. */
+class Side {
+  readonly #child: ChildProcess;
+  readonly #waiting = new Map<number, (answer: SideAnswer) => void>();
+  #next = 1;
+
+  private constructor(child: ChildProcess) {
+    this.#child = child;
+    child.on("message", (answer: SideAnswer) => {
+      this.#waiting.get(answer.id)?.(answer);
+      this.#waiting.delete(answer.id);
+    });
+  }
+
+  /** Starts a side and resolves once it is ready (its clients are created). */
+  static async start(kind: string, endpoints: string[], name: string, id = ""): Promise<Side> {
+    const child = fork(new URL("./handoff-side.ts", import.meta.url), [
+      kind,
+      endpoints.join(","),
+      name,
+      id,
+    ]);
+    const side = new Side(child);
+    await new Promise<void>((resolve, reject) => {
+      side.#waiting.set(0, () => resolve());
+      child.once("exit", (code) => reject(new Error(`a ${kind} side exited with ${code}`)));
+    });
+    return side;
+  }
+
+  /** Asks for `op`; resolves with its value. */
+  request(op: string, fields: Omit<SideRequest, "id" | "op"> = {}): Promise<number> {
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(id, (answer) => {
+        if (answer.error === undefined) resolve(Number(answer.value));
+        else reject(new Error(`${op}: ${answer.error}`));
+      });
+      this.#child.send({ id, op, ...fields } satisfies SideRequest);
+    });
+  }
+
+  async close(): Promise<void> {
+    const exited = new Promise((resolve) => this.#child.once("exit", resolve));
+    await this.request("close");
+    await exited;
   }
 }
 
-/** @elector/etcd: two electors, each on its own client, taking turns. */
-async function elector(endpoints: string[]): Promise<Contender> {
-  const election = `bench-elector-${Date.now()}`;
-  const electors = [
-    await createEtcdElector({ election, id: "a", endpoints, ttlSeconds }),
-    await createEtcdElector({ election, id: "b", endpoints, ttlSeconds }),
-  ] as [Elector, Elector];
-  let leading: Leadership = await electors[0].campaign();
+/**
+ * Two candidates taking turns, each a side: `campaign` starts the waiter's campaign,
+ * `handoff` has the leader resign once the waiter is in line, `elected` answers when the
+ * waiter won. The handoff is the waiter's election time minus the leader's resign time.
+ */
+async function turns(name: string, kind: string, endpoints: string[]): Promise<Contender> {
+  const election = `bench-${kind}-${Date.now()}`;
+  const sides = [
+    await Side.start(kind, endpoints, election, "a"),
+    await Side.start(kind, endpoints, election, "b"),
+  ] as const;
+  await sides[0].request("campaign");
+  await sides[0].request("elected");
   let turn = 1;
   return {
-    name: "@elector/etcd",
+    name,
     async round(mode) {
-      const waiter = electors[turn % 2] as Elector;
-      const next = waiter.campaign();
-      await until(async () => (await waiter.participants()).length, 2);
-      if (mode === "settled") await delay(settleMs);
-      const started = performance.now();
-      const resigned = leading.resign();
-      leading = await next;
-      const took = performance.now() - started;
-      await resigned;
+      const waiter = sides[turn % 2] as Side;
+      const leader = sides[(turn + 1) % 2] as Side;
+      await waiter.request("campaign");
+      const elected = waiter.request("elected");
+      const resigned = await leader.request("handoff", { mode });
       turn++;
-      return took;
+      return (await elected) - resigned;
     },
     async close() {
-      await Promise.all(electors.map((made) => made.close()));
-    },
-  };
-}
-
-/** The etcd3 package's Election: two clients, taking turns. */
-async function etcd3Election(endpoints: string[]): Promise<Contender> {
-  const name = `bench-etcd3-${Date.now()}`;
-  const clients = [new Etcd3({ hosts: endpoints }), new Etcd3({ hosts: endpoints })] as const;
-  const elections = [clients[0].election(name, ttlSeconds), clients[1].election(name, ttlSeconds)];
-  let leading: Campaign = await (elections[0] as Election).campaign("a").wait();
-  let turn = 1;
-  return {
-    name: "etcd3 Election",
-    async round(mode) {
-      const next = (elections[turn % 2] as Election).campaign(`v${turn}`);
-      await until(() => clients[0].getAll().prefix(`election/${name}/`).count(), 2);
-      if (mode === "settled") await delay(settleMs);
-      const started = performance.now();
-      const resigned = leading.resign();
-      leading = await next.wait();
-      const took = performance.now() - started;
-      await resigned;
-      turn++;
-      return took;
-    },
-    async close() {
-      await leading.resign().catch(() => {});
-      for (const client of clients) client.close();
+      await Promise.all(sides.map((side) => side.close()));
     },
   };
 }
@@ -103,44 +117,20 @@ async function etcd3Election(endpoints: string[]): Promise<Contender> {
  * "elected" must: the least such an election can take.
  */
 async function rawFloor(endpoints: string[], recheck = false): Promise<Contender> {
-  const key = `bench-raw-${Date.now()}`;
-  const writer = new Etcd3({ hosts: endpoints });
-  const reader = new Etcd3({ hosts: endpoints });
-  let deleted: (() => void) | undefined;
-  const settledWatch = await reader.watch().key(key).create();
-  settledWatch.on("delete", () => deleted?.());
+  const key = `bench-raw-${recheck ? "read" : "event"}-${Date.now()}`;
+  const writer = await Side.start("raw", endpoints, key);
+  const reader = await Side.start("raw", endpoints, key);
   return {
     name: recheck ? "raw floor + one linearizable read" : "raw floor (delete → watch event)",
     async round(mode) {
-      const put = await writer.put(key).value("x").exec();
-      let fresh: Awaited<ReturnType<ReturnType<Etcd3["watch"]>["create"]>> | undefined;
-      if (mode === "fresh") {
-        fresh = await reader
-          .watch()
-          .key(key)
-          .startRevision(String(BigInt(put.header.revision) + 1n))
-          .create();
-        fresh.on("delete", () => deleted?.());
-      } else {
-        await delay(settleMs);
-      }
-      const seen = new Promise<void>((resolve) => {
-        deleted = resolve;
-      });
-      const started = performance.now();
-      const deleting = writer.delete().key(key).exec();
-      await seen;
-      if (recheck) await reader.get(key).exists();
-      const took = performance.now() - started;
-      await deleting;
-      deleted = undefined;
-      await fresh?.cancel();
-      return took;
+      const revision = String(await writer.request("put"));
+      await reader.request("arm", { mode, revision, recheck });
+      const seen = reader.request("seen");
+      const deleted = await writer.request("delete", { mode });
+      return (await seen) - deleted;
     },
     async close() {
-      await settledWatch.cancel();
-      writer.close();
-      reader.close();
+      await Promise.all([writer.close(), reader.close()]);
     },
   };
 }
@@ -151,8 +141,8 @@ async function main(): Promise<void> {
   const contenders = [
     await rawFloor(endpoints),
     await rawFloor(endpoints, true),
-    await elector(endpoints),
-    await etcd3Election(endpoints),
+    await turns("@elector/etcd", "elector", endpoints),
+    await turns("etcd3 Election", "etcd3", endpoints),
   ];
   const samples = new Map<string, number[]>();
   for (const mode of ["settled", "fresh"] as const) {
