@@ -262,7 +262,8 @@ function deleteSeen(
 
 async function main(): Promise<void> {
   await using etcd = await etcdServer();
-  const endpoints = [etcd.address];
+  // host:port, as grpc-js and node:http2 are given it below (a container's has a scheme).
+  const endpoints = [etcd.address.replace(/^https?:\/\//, "")];
   const root = `wire-${Date.now()}/`;
   const go = await goWire(endpoints, root);
   if (go === undefined) throw new Error("the probe needs the Go client");
