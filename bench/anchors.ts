@@ -98,23 +98,32 @@ function parse(stdout: string): AnchorResult {
   return { peer, samples };
 }
 
+/** What the etcd anchors measured for one kind of waiter. */
+export interface EtcdAnchorResults {
+  /** The Go client's floor: a delete seen by a watch on a second client. */
+  readonly floor: AnchorResult;
+  /** etcd's Go `concurrency.Election`. */
+  readonly election: AnchorResult;
+}
+
 /**
- * etcd's Go `concurrency.Election` with a settled or fresh waiter, and the Go client's floor.
- * Settled: the waiter has been in line for 250 ms; fresh: the leader resigns as soon as the
- * waiter's key is visible.
+ * etcd's Go `concurrency.Election` with a settled or fresh waiter, and the Go client's floor
+ * in the same state. Settled: the waiter has been in line, or the floor's watch set, for
+ * 250 ms (idleness costs every client about a millisecond: docs/etcd-watch-path.md); fresh:
+ * the leader resigns, or the floor deletes, as soon as the waiter's key or the watch is there.
  */
 export async function etcdAnchors(
   endpoints: readonly string[],
   rounds: number,
-): Promise<Map<"floor" | "settled" | "fresh", AnchorResult>> {
-  const results = new Map<"floor" | "settled" | "fresh", AnchorResult>();
+): Promise<Map<"settled" | "fresh", EtcdAnchorResults>> {
+  const results = new Map<"settled" | "fresh", EtcdAnchorResults>();
   const binary = await goAnchor();
   if (binary === undefined) return results;
   const common = ["-endpoints", endpoints.join(","), "-rounds", String(rounds)];
-  results.set("floor", parse(await run(binary, [...common, "-mode", "floor"])));
   for (const waiter of ["settled", "fresh"] as const) {
-    const args = [...common, "-mode", "election", "-waiter", waiter];
-    results.set(waiter, parse(await run(binary, args)));
+    const measure = async (mode: string) =>
+      parse(await run(binary, [...common, "-mode", mode, "-waiter", waiter]));
+    results.set(waiter, { floor: await measure("floor"), election: await measure("election") });
   }
   return results;
 }

@@ -157,7 +157,6 @@ async function main(): Promise<void> {
   }
   await Promise.all(contenders.map((contender) => contender.close()));
   const anchors = await etcdAnchors(endpoints, rounds);
-  const goFloor = anchors.get("floor");
 
   const rows: string[][] = [];
   for (const mode of ["settled", "fresh"] as const) {
@@ -165,11 +164,12 @@ async function main(): Promise<void> {
       name: contender.name,
       values: samples.get(`${contender.name}\u0000${mode}`) ?? [],
     }));
-    for (const anchor of [goFloor, anchors.get(mode)]) {
-      if (anchor !== undefined) named.push({ name: anchor.peer, values: anchor.samples });
+    const anchor = anchors.get(mode);
+    for (const peer of anchor === undefined ? [] : [anchor.floor, anchor.election]) {
+      named.push({ name: peer.peer, values: peer.samples });
     }
     const floor = percentile(named[0]?.values ?? [], 50);
-    const goFloorP50 = goFloor === undefined ? Number.NaN : percentile(goFloor.samples, 50);
+    const goFloorP50 = anchor === undefined ? Number.NaN : percentile(anchor.floor.samples, 50);
     for (const { name, values } of named) {
       const p50 = percentile(values, 50);
       rows.push([

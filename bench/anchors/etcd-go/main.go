@@ -38,7 +38,7 @@ func main() {
 	case "election":
 		round = elections(clients, *waiter == "fresh")
 	case "floor":
-		round = floor(clients)
+		round = floor(clients, *waiter == "fresh")
 	default:
 		fail(fmt.Errorf("unknown mode %q", *mode))
 	}
@@ -118,8 +118,9 @@ func elections(clients [2]*clientv3.Client, fresh bool) func(int) time.Duration 
 }
 
 // floor puts a key on one client, watches it on the other, and times the delete from the
-// call to the event: the least a handoff can cost on this server and this client.
-func floor(clients [2]*clientv3.Client) func(int) time.Duration {
+// call to the event: the least a handoff can cost on this server and this client. Unless
+// fresh, the delete waits 250 ms after the watch is set, as a settled waiter does.
+func floor(clients [2]*clientv3.Client, fresh bool) func(int) time.Duration {
 	ctx := context.Background()
 	return func(i int) time.Duration {
 		key := fmt.Sprintf("/bench-go-floor/%d-%d", time.Now().UnixNano(), i)
@@ -130,8 +131,11 @@ func floor(clients [2]*clientv3.Client) func(int) time.Duration {
 		watchCtx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		events := clients[1].Watch(watchCtx, key, clientv3.WithRev(put.Header.Revision+1), clientv3.WithCreatedNotify())
-		// Timed from the moment the watch is registered: its created notice.
+		// Timed from the moment the watch is registered (its created notice), or settled.
 		<-events
+		if !fresh {
+			time.Sleep(settle)
+		}
 		started := time.Now()
 		if _, err := clients[0].Delete(ctx, key); err != nil {
 			fail(err)
