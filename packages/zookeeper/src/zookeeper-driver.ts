@@ -206,17 +206,23 @@ export class ZooKeeperDriver implements ElectionDriver {
       if (index === 0) return this.#stillOurs(session, node, signal);
       const predecessor = line[index - 1] as LineEntry;
       let confirming: Promise<LineEntry[] | undefined> | undefined;
-      await this.#predecessorGone(session, predecessor, signal, () => {
+      const watchedOn = await this.#predecessorGone(session, predecessor, signal, () => {
         // At index 1 the listing in hand already shows the predecessor at the head. Not
         // retried: without it, the listing after the deletion decides.
         if (index > 1) confirming ??= list().catch(() => undefined);
       });
       term.predecessorGone();
-      if (index === 1) return this.#stillOurs(session, node, signal);
-      const confirmed = confirming === undefined ? undefined : await raceSignal(confirming, signal);
-      if (confirmed !== undefined && headBefore(confirmed, node.name, predecessor.name)) {
-        this.#context.logger.debug({ predecessor: predecessor.name }, "the predecessor led");
-        return this.#stillOurs(session, node, signal);
+      // On one connection, a deletion of our own node before the predecessor's is heard
+      // first, and refused by #stillOurs; across a reconnect the order is not kept, and a
+      // listing shows whether our node is still there.
+      if (session.connections === watchedOn) {
+        if (index === 1) return this.#stillOurs(session, node, signal);
+        const confirmed =
+          confirming === undefined ? undefined : await raceSignal(confirming, signal);
+        if (confirmed !== undefined && headBefore(confirmed, node.name, predecessor.name)) {
+          this.#context.logger.debug({ predecessor: predecessor.name }, "the predecessor led");
+          return this.#stillOurs(session, node, signal);
+        }
       }
       line = await retrying(session, signal, list);
     }
@@ -231,15 +237,15 @@ export class ZooKeeperDriver implements ElectionDriver {
   }
 
   /**
-   * Resolves once the predecessor is deleted (or found gone). Calls `marked` when its data
-   * says it was elected.
+   * Resolves once the predecessor is deleted (or found gone), with the session's connection
+   * count when its watch was set. Calls `marked` when its data says it was elected.
    */
   async #predecessorGone(
     session: Session,
     predecessor: LineEntry,
     signal: AbortSignal,
     marked: () => void,
-  ) {
+  ): Promise<number> {
     let settle: (why: NodeGone) => void = () => {};
     const gone = new Promise<NodeGone>((resolve) => {
       settle = resolve;
@@ -252,7 +258,8 @@ export class ZooKeeperDriver implements ElectionDriver {
     });
     try {
       const snapshot = await watch.start(signal);
-      if (snapshot === undefined) return;
+      const watchedOn = session.connections;
+      if (snapshot === undefined) return watchedOn;
       if (isMarkedElected(snapshot.data)) marked();
       this.#context.logger.debug({ predecessor: predecessor.name }, "waiting for the predecessor");
       const why = await raceSignal(gone, signal);
@@ -260,6 +267,7 @@ export class ZooKeeperDriver implements ElectionDriver {
       if (why === "failed") {
         throw new BackendError(`could not watch the predecessor ${predecessor.name} any longer`);
       }
+      return watchedOn;
     } finally {
       watch.stop();
     }
