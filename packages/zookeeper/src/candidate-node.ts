@@ -86,13 +86,21 @@ export class CandidateNode {
    * to this session, then watches it.
    *
    * @param onGone called once if the node disappears or can no longer be watched.
+   * @param onCreated called once the node exists, before it is read back: a request sent from
+   * it follows the create in the session's order, so its answer shows the node, and it goes
+   * out together with the read rather than one round trip after it.
    * @throws the signal's reason, SessionEndedError, ZooKeeperSequenceExhaustedError, or
    * BackendError (also when the server keeps dropping the create: see
    * {@link maxDroppedCreates}).
    */
-  async join(signal: AbortSignal, onGone: (why: NodeGone) => void): Promise<void> {
+  async join(
+    signal: AbortSignal,
+    onGone: (why: NodeGone) => void,
+    onCreated?: () => void,
+  ): Promise<void> {
     const path = await this.#createInLine(signal);
     this.#path = path;
+    onCreated?.();
     const watch = new NodeWatch(this.#session, path, {
       gone: (why) => {
         this.#gone = true;

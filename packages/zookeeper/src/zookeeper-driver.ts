@@ -81,10 +81,15 @@ export class ZooKeeperDriver implements ElectionDriver {
       }
       // "session-ended": the session watch reports the end of the session itself.
     };
+    // The first listing goes out with the read of the new node: a fresh waiter is in line one
+    // round trip sooner. Nothing is decided on it before the node is read and watched.
+    let listed: Promise<LineEntry[] | undefined> | undefined;
     try {
-      await node.join(signal, onGone);
+      await node.join(signal, onGone, () => {
+        listed = readLine(session, this.#electionPath).catch(() => undefined);
+      });
       this.#context.logger.debug({ node: node.path, token: node.token.toString() }, "joined");
-      await this.#waitToLead(session, node, signal, term);
+      await this.#waitToLead(session, node, signal, term, listed);
     } catch (error) {
       watch.stop();
       await node.delete().catch(() => {
@@ -190,9 +195,12 @@ export class ZooKeeperDriver implements ElectionDriver {
     node: CandidateNode,
     signal: AbortSignal,
     term: TermControl,
+    listed: Promise<LineEntry[] | undefined> | undefined,
   ): Promise<void> {
     const list = () => readLine(session, this.#electionPath);
-    let line = await retrying(session, signal, list);
+    let line =
+      (listed === undefined ? undefined : await raceSignal(listed, signal)) ??
+      (await retrying(session, signal, list));
     for (;;) {
       const index = line.findIndex((entry) => entry.name === node.name);
       this.#context.logger.debug({ position: index, of: line.length }, "listed the line");
