@@ -276,4 +276,31 @@ describe("CandidateNode", () => {
     list.answer(rc.ok, [`${create.path.slice("/elector/e/".length)}0000000009`]);
     expect((await nextRequest(handle, "delete")).path).toBe(`${create.path}0000000009`);
   });
+  it("keeps the elected mark in every later write, and writes the latest value with it", async () => {
+    const { session, handle } = connectedSession();
+    const node = new CandidateNode(session, "/elector/e", "/elector", { id: "a", value: "v1" });
+    const joining = node.join(new AbortController().signal, () => {});
+    const path = await createdAs(handle, "0000000001");
+    (await nextRequest(handle, "get")).answer(
+      rc.ok,
+      fakeStat({ ephemeralOwner: "5e55" }),
+      Buffer.from("{}"),
+    );
+    await joining;
+    // A proclaim sent before the mark: the mark follows it with the value it set.
+    const proclaimed = node.setData({ id: "a", value: "v2" });
+    node.markElected();
+    const writes = handle.requests.filter((request) => request.operation === "set");
+    expect(writes.map((request) => [request.path, JSON.parse(request.data ?? "")])).toEqual([
+      [path, { id: "a", value: "v2" }],
+      [path, { id: "a", value: "v2", elected: true }],
+    ]);
+    for (const write of writes) write.answer(rc.ok, fakeStat());
+    await proclaimed;
+    const later = node.setData({ id: "a", value: "v3" });
+    const write = await nextRequest(handle, "set");
+    expect(JSON.parse(write.data ?? "")).toEqual({ id: "a", value: "v3", elected: true });
+    write.answer(rc.ok, fakeStat());
+    expect(await later).toBe(true);
+  });
 });

@@ -36,6 +36,10 @@ export class CandidateNode {
   readonly #root: string;
   readonly #prefix = newNodePrefix();
   readonly #data: string;
+  /** What the node holds, or will once the writes under way are applied. */
+  #latest: CandidateData;
+  /** Its owner was elected on it: each write keeps the mark (see {@link markElected}). */
+  #elected = false;
   #ownWatch: NodeWatch | undefined;
   /** A create was sent and its outcome is unknown: a node with our prefix may exist. */
   #maybeCreated = false;
@@ -52,6 +56,7 @@ export class CandidateNode {
     this.#parent = parent;
     this.#root = root;
     this.#data = encodeCandidate(data);
+    this.#latest = data;
   }
 
   /** The node's full path, once created. */
@@ -81,13 +86,21 @@ export class CandidateNode {
    * to this session, then watches it.
    *
    * @param onGone called once if the node disappears or can no longer be watched.
+   * @param onCreated called once the node exists, before it is read back: a request sent from
+   * it follows the create in the session's order, so its answer shows the node, and it goes
+   * out together with the read rather than one round trip after it.
    * @throws the signal's reason, SessionEndedError, ZooKeeperSequenceExhaustedError, or
    * BackendError (also when the server keeps dropping the create: see
    * {@link maxDroppedCreates}).
    */
-  async join(signal: AbortSignal, onGone: (why: NodeGone) => void): Promise<void> {
+  async join(
+    signal: AbortSignal,
+    onGone: (why: NodeGone) => void,
+    onCreated?: () => void,
+  ): Promise<void> {
     const path = await this.#createInLine(signal);
     this.#path = path;
+    onCreated?.();
     const watch = new NodeWatch(this.#session, path, {
       gone: (why) => {
         this.#gone = true;
@@ -111,13 +124,29 @@ export class CandidateNode {
 
   /** Changes the node's data; false if the node is gone. */
   async setData(data: CandidateData): Promise<boolean> {
+    this.#latest = data;
     try {
-      await this.#session.setData(this.path, encodeCandidate(data));
+      await this.#session.setData(this.path, encodeCandidate(data, this.#elected));
       return true;
     } catch (error) {
       if (isNoNode(error)) return false;
       throw error;
     }
+  }
+
+  /**
+   * Marks the node as the one its owner was elected on, with one write that fires the data
+   * watch of the candidate behind it: that candidate then lists the line while this node still
+   * stands, and needs no listing when it goes. Best effort: the mark is only a hint (see
+   * isMarkedElected), and a candidate that misses it lists the line after the node goes.
+   * Writes with any version, like {@link setData}, and in the session's order with it, so the
+   * last value written stays the node's.
+   */
+  markElected(): void {
+    this.#elected = true;
+    this.#session.setData(this.path, encodeCandidate(this.#latest, true)).catch(() => {
+      // Gone, or the session lost: the hint is not needed, or the next listing does without.
+    });
   }
 
   /** Stops watching the node, as the term is over. */

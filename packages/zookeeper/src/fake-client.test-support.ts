@@ -35,6 +35,8 @@ export interface FakeRequest {
   readonly watcher: Watcher | undefined;
   /** A create's mode. */
   readonly mode: CreateMode | undefined;
+  /** The data of a setData, as UTF-8. */
+  readonly data?: string | undefined;
   readonly ops: readonly Op[] | undefined;
   /**
    * Settles the request as the client would for `code`: with ok, the result is built from
@@ -129,8 +131,10 @@ export class FakeClient implements SessionClient {
       stat: wireStat(fakeStat()),
     }));
   }
-  setData(path: string): Promise<Stat> {
-    return this.#record("set", path, {}, (stat) => wireStat(stat as NodeStat));
+  setData(path: string, data: Buffer): Promise<Stat> {
+    return this.#record("set", path, { data: data.toString("utf8") }, (stat) =>
+      wireStat(stat as NodeStat),
+    );
   }
   sync(path: string): Promise<void> {
     return this.#record("sync", path, {}, () => undefined);
@@ -142,7 +146,12 @@ export class FakeClient implements SessionClient {
   #record<T>(
     operation: Operation,
     path: string,
-    extra: { watcher?: Watcher | undefined; mode?: CreateMode; ops?: readonly Op[] },
+    extra: {
+      watcher?: Watcher | undefined;
+      mode?: CreateMode;
+      ops?: readonly Op[];
+      data?: string;
+    },
     build: (...result: unknown[]) => T,
   ): Promise<T> {
     const name = protocolName[operation];
@@ -157,6 +166,7 @@ export class FakeClient implements SessionClient {
         watcher: extra.watcher,
         mode: extra.mode,
         ops: extra.ops,
+        data: extra.data,
         answer: (code, ...result) => {
           this.requests.splice(this.requests.indexOf(request), 1);
           if (code !== codes.connectionLoss && code !== codes.sessionExpired) {

@@ -4,6 +4,7 @@ import {
   candidatesAmong,
   decodeCandidate,
   encodeCandidate,
+  isMarkedElected,
   isUsableSequence,
   newNodePrefix,
   readLine,
@@ -11,65 +12,43 @@ import {
   tokenOf,
 } from "./line.js";
 
-/** A session whose children and stats come from `nodes` (name to czxid). */
-function lineReader(nodes: Record<string, number | bigint>, gone: readonly string[] = []) {
-  return {
-    children: async () => Object.keys(nodes),
-    exists: async (path: string) => {
-      const name = path.slice(path.lastIndexOf("/") + 1);
-      const czxid = nodes[name];
-      return czxid === undefined || gone.includes(name) ? undefined : { czxid: BigInt(czxid) };
-    },
-  };
+/** A session whose listing is `names`, in the server's hash order. */
+function lineReader(names: readonly string[]) {
+  return { children: async () => [...names] };
 }
 
 describe("the election line", () => {
-  it("orders candidate nodes by czxid, whatever their GUIDs", async () => {
+  it("orders candidate nodes by sequence, whatever their GUIDs, from one listing", async () => {
     const line = await readLine(
-      lineReader({
-        "ffffffff-0000-4000-8000-000000000000-n_0000000010": 0x10000000an,
-        "00000000-0000-4000-8000-000000000000-n_0000000011": 0x10000000b,
-        "88888888-0000-4000-8000-000000000000-n_0000000009": 0x100000009,
-      }),
+      lineReader([
+        "ffffffff-0000-4000-8000-000000000000-n_0000000010",
+        "00000000-0000-4000-8000-000000000000-n_0000000011",
+        "88888888-0000-4000-8000-000000000000-n_0000000009",
+      ]),
       "/e",
     );
     expect(line.map((entry) => entry.sequence)).toEqual([9, 10, 11]);
-    expect(line.map((entry) => entry.czxid)).toEqual([0x100000009n, 0x10000000an, 0x10000000bn]);
     expect(line[0]?.name).toBe("88888888-0000-4000-8000-000000000000-n_0000000009");
   });
 
-  it("orders by czxid where sequences tie, as they do once the counter stopped", async () => {
-    // Listed in the server's hash order, not in creation order.
+  it("orders sequences as numbers", async () => {
     const line = await readLine(
-      lineReader({
-        "c-n_0000000007": 0x300000003,
-        "a-n_0000000007": 0x300000001,
-        "b-n_0000000007": 0x300000002,
-      }),
+      lineReader(["b-n_1000000000", "a-n_0999999999", "c-n_0000000100"]),
       "/e",
     );
     expect(line.map((entry) => entry.name)).toEqual([
-      "a-n_0000000007",
-      "b-n_0000000007",
-      "c-n_0000000007",
+      "c-n_0000000100",
+      "a-n_0999999999",
+      "b-n_1000000000",
     ]);
   });
 
-  it("leaves out children that are not candidate nodes, and nodes deleted while it read", async () => {
+  it("leaves out children that are not candidate nodes", async () => {
     const line = await readLine(
-      lineReader(
-        {
-          "lock-0000000001": 1,
-          "x-n_12": 2,
-          "-n_0000000001": 3,
-          "a-n_0000000002": 4,
-          "b-n_0000000003": 5,
-        },
-        ["b-n_0000000003"],
-      ),
+      lineReader(["lock-0000000001", "x-n_12", "-n_0000000001", "a-n_0000000002"]),
       "/e",
     );
-    expect(line).toEqual([{ name: "a-n_0000000002", sequence: 2, czxid: 4n }]);
+    expect(line).toEqual([{ name: "a-n_0000000002", sequence: 2 }]);
   });
 
   it("reads the server's names of a counter that stopped or wrapped around, and leaves those nodes out of line", async () => {
@@ -83,11 +62,7 @@ describe("the election line", () => {
     expect(isUsableSequence(2147483647)).toBe(false);
     expect(isUsableSequence(-5)).toBe(false);
     const line = await readLine(
-      lineReader({
-        "a-n_2147483647": 0x400000003,
-        "b-n_-2147483648": 0x400000004,
-        "c-n_2147483646": 0x400000002,
-      }),
+      lineReader(["a-n_2147483647", "b-n_-2147483648", "c-n_2147483646"]),
       "/e",
     );
     expect(line.map((entry) => entry.name)).toEqual(["c-n_2147483646"]);
@@ -106,6 +81,18 @@ describe("the election line", () => {
     expect(JSON.parse(encodeCandidate(data))).toEqual(data);
     expect(decodeCandidate(Buffer.from("not json"))).toBeUndefined();
     expect(decodeCandidate(Buffer.from('{"id":1,"value":"v"}'))).toBeUndefined();
+    expect(decodeCandidate(Buffer.from("null"))).toBeUndefined();
+  });
+
+  it("marks a node its owner was elected on, and reads the data the same with or without the mark", () => {
+    const data = { id: "worker-7", value: "v" };
+    const marked = Buffer.from(encodeCandidate(data, true));
+    expect(JSON.parse(marked.toString())).toEqual({ ...data, elected: true });
+    expect(decodeCandidate(marked)).toEqual(data);
+    expect(isMarkedElected(marked)).toBe(true);
+    expect(isMarkedElected(Buffer.from(encodeCandidate(data)))).toBe(false);
+    expect(isMarkedElected(Buffer.from('{"elected":"yes"}'))).toBe(false);
+    expect(isMarkedElected(Buffer.from("not json"))).toBe(false);
   });
 
   it("takes the czxid as the token, exactly beyond 2^53, and refuses one that is not positive", () => {

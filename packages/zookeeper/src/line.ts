@@ -5,10 +5,15 @@
 // `/elector/e/0f6c…-9a1e-n_0000000042`. The GUID is fresh per campaign; the sequence is the
 // server's counter of the parent's child changes (its cversion, an int32).
 //
-// The line is ordered by czxid, the token, not by sequence: the cversion stops at 2^31 - 1
-// (the server keeps the larger of the old and the wrapped-around new value), so from then on
-// every node is named `…-n_2147483647`, or with a negative number when creates are pipelined,
-// and sequences no longer order anything. A node whose sequence is used up (2^31 - 1 or
+// The line is ordered by sequence, which for usable sequences is the order of the czxids, the
+// tokens (docs/safety.md, "ZooKeeper: the line and the handoff"): the quorum leader names
+// each create after the parent's cversion as it prepares the creates one at a time, in zxid
+// order, and adds one to it for each; and all children listed at once belong to one
+// incarnation of the parent, which cannot be deleted while it has a child. So a listing is
+// one `getChildren`, with no read per node. The counter stops at 2^31 - 1 (the server keeps
+// the larger of the old and the wrapped-around new value), so from then on every node is
+// named `…-n_2147483647`, or with a negative number when creates are pipelined, and
+// sequences no longer order anything. A node whose sequence is used up (2^31 - 1 or
 // negative) is not in line: its candidate does not lead on it (see CandidateNode).
 import { randomUUID } from "node:crypto";
 import { BackendError } from "@elector/core";
@@ -24,10 +29,8 @@ export const saturatedSequence = 2 ** 31 - 1;
 export interface LineEntry {
   /** The node's name, without its parent. */
   readonly name: string;
-  /** The server-assigned sequence number. */
+  /** The server-assigned sequence number: what orders the line. */
   readonly sequence: number;
-  /** The node's czxid: what orders the line, and the node's fencing token. */
-  readonly czxid: bigint;
 }
 
 /** The parts of a stat that the line reads. */
@@ -36,7 +39,6 @@ export type LineStat = Pick<NodeStat, "czxid">;
 /** What the line needs of a session. */
 export interface LineReader {
   children(path: string): Promise<string[]>;
-  exists(path: string): Promise<LineStat | undefined>;
 }
 
 /** What a candidate node holds. */
@@ -83,42 +85,50 @@ export function candidatesAmong(
 }
 
 /**
- * The line under `parent`: its candidate nodes whose sequence is usable, lowest czxid first.
- * One `exists` per node, sent together. Children that do not look like candidate nodes, and
- * nodes deleted meanwhile, are left out.
- *
- * @throws BackendError if a czxid is beyond what the client reads exactly (see {@link tokenOf}).
+ * The line under `parent`: its candidate nodes whose sequence is usable, lowest sequence
+ * (and so lowest czxid) first, from one listing. Children that do not look like candidate
+ * nodes are left out.
  */
 export async function readLine(session: LineReader, parent: string): Promise<LineEntry[]> {
-  const read = await Promise.all(
-    candidatesAmong(await session.children(parent)).map(async ({ name, sequence }) => {
-      const path = `${parent}/${name}`;
-      const stat = await session.exists(path);
-      return stat === undefined ? [] : [{ name, sequence, czxid: tokenOf(stat, path) }];
-    }),
-  );
-  return read.flat().sort((a, b) => compareZxids(a.czxid, b.czxid));
-}
-
-/** Orders zxids; the one place that compares them. */
-export function compareZxids(a: bigint, b: bigint): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  return candidatesAmong(await session.children(parent)).sort((a, b) => a.sequence - b.sequence);
 }
 
 /**
  * A candidate node's data: UTF-8 JSON `{"id":…,"value":…}`, so that `leader()` and
- * `participants()` need one read per node and other tools can read it too.
+ * `participants()` need one read per node and other tools can read it too. `"elected":true`
+ * is added once its owner was elected on it: see {@link isMarkedElected}.
  */
-export function encodeCandidate(data: CandidateData): string {
-  return JSON.stringify({ id: data.id, value: data.value });
+export function encodeCandidate(data: CandidateData, elected = false): string {
+  return JSON.stringify(
+    elected
+      ? { id: data.id, value: data.value, elected: true }
+      : { id: data.id, value: data.value },
+  );
 }
 
 /** The data of a candidate node, or undefined if it is not ours to read. */
 export function decodeCandidate(data: Buffer): CandidateData | undefined {
+  const parsed = parseCandidate(data);
+  if (parsed === undefined || typeof parsed.id !== "string" || typeof parsed.value !== "string")
+    return undefined;
+  return { id: parsed.id, value: parsed.value };
+}
+
+/**
+ * Whether a candidate node's data says that its owner was elected on it. Only a hint for the
+ * candidate behind it, to list the line before the node goes rather than after: anyone may
+ * write a node's data, so the mark proves nothing, and a listing must confirm it.
+ */
+export function isMarkedElected(data: Buffer): boolean {
+  return parseCandidate(data)?.elected === true;
+}
+
+function parseCandidate(
+  data: Buffer,
+): { readonly id?: unknown; readonly value?: unknown; readonly elected?: unknown } | undefined {
   try {
-    const parsed = JSON.parse(data.toString("utf8")) as { id?: unknown; value?: unknown };
-    if (typeof parsed.id !== "string" || typeof parsed.value !== "string") return undefined;
-    return { id: parsed.id, value: parsed.value };
+    const parsed: unknown = JSON.parse(data.toString("utf8"));
+    return typeof parsed === "object" && parsed !== null ? parsed : undefined;
   } catch {
     return undefined;
   }

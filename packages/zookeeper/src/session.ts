@@ -166,6 +166,7 @@ export class Session {
   #verified = false;
   /** A heartbeat went unanswered for a whole interval while the connection looked fine. */
   #silent = false;
+  #connections = 0;
   #doubt = "";
   #sweeping = false;
 
@@ -195,6 +196,15 @@ export class Session {
 
   get state(): SessionState {
     return this.#state;
+  }
+
+  /**
+   * How many connections the session has had. Notifications of one connection come in the
+   * order the server applied their changes; after a reconnect, the watches named again fire
+   * in the order the client names them, which is not that order.
+   */
+  get connections(): number {
+    return this.#connections;
   }
 
   get ended(): boolean {
@@ -442,6 +452,7 @@ export class Session {
     const id = info.sessionId.toString(16);
     const resumed = this.#id !== undefined;
     this.#id = id;
+    this.#connections += 1;
     if (info.timeoutMs !== this.#timeoutMs || !resumed) this.#negotiated(info.timeoutMs);
     this.#state = "connected";
     this.#verified = false;

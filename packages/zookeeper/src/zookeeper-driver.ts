@@ -13,7 +13,7 @@ import { CandidateNode } from "./candidate-node.js";
 import { Connection } from "./connection.js";
 import { ZooKeeperStaleLeaderError } from "./errors.js";
 import { LeaderWatch } from "./leader-watch.js";
-import { decodeCandidate, type LineEntry, readLine, tokenOf } from "./line.js";
+import { decodeCandidate, isMarkedElected, type LineEntry, readLine, tokenOf } from "./line.js";
 import { type NodeGone, NodeWatch } from "./node-watch.js";
 import { MultiError } from "./protocol/client.js";
 import type { Op, OpResult } from "./protocol/records.js";
@@ -26,10 +26,12 @@ import { SessionWatch } from "./session-watch.js";
  *
  * @remarks
  * The recipe: each campaign creates `<path>/<election>/<guid>-n_<seq>` (ephemeral,
- * sequential); the lowest czxid leads once it has checked that its node belongs to the
+ * sequential); the lowest sequence leads once it has checked that its node belongs to the
  * current session; every other candidate sets a data watch on its immediate predecessor only
- * and lists the line again when that goes. There is no child watch on the election node, so
- * one departure wakes one candidate.
+ * and, when that goes, leads if a listing showed the predecessor at the head, or lists the
+ * line again. A new leader marks its node (one write), which tells the candidate behind it to
+ * list the line while the leader still stands, so that the handoff needs no listing. There is
+ * no child watch on the election node, so one departure wakes one candidate.
  */
 export class ZooKeeperDriver implements ElectionDriver {
   readonly backend = "zookeeper";
@@ -79,10 +81,15 @@ export class ZooKeeperDriver implements ElectionDriver {
       }
       // "session-ended": the session watch reports the end of the session itself.
     };
+    // The first listing goes out with the read of the new node: a fresh waiter is in line one
+    // round trip sooner. Nothing is decided on it before the node is read and watched.
+    let listed: Promise<LineEntry[] | undefined> | undefined;
     try {
-      await node.join(signal, onGone);
+      await node.join(signal, onGone, () => {
+        listed = readLine(session, this.#electionPath).catch(() => undefined);
+      });
       this.#context.logger.debug({ node: node.path, token: node.token.toString() }, "joined");
-      await this.#waitToLead(session, node, signal, term);
+      await this.#waitToLead(session, node, signal, term, listed);
     } catch (error) {
       watch.stop();
       await node.delete().catch(() => {
@@ -90,6 +97,10 @@ export class ZooKeeperDriver implements ElectionDriver {
       });
       throw signal.aborted ? signal.reason : error;
     }
+    // After "elected" is told, not before: the write only speeds up the next handoff.
+    setImmediate(() => {
+      if (!term.signal.aborted) node.markElected();
+    });
     const token = node.token;
     const stop = () => {
       this.#leading.delete(token);
@@ -170,15 +181,27 @@ export class ZooKeeperDriver implements ElectionDriver {
     }
   }
 
-  /** Waits until `node` is the lowest of the line, watching only its predecessor. */
+  /**
+   * Waits until `node` is the lowest of the line, watching only its predecessor.
+   *
+   * The line ahead of a node only shrinks: a later create gets a greater sequence, and a
+   * deleted node does not come back. So once a listing shows our predecessor at the head, its
+   * deletion alone makes us the lowest (docs/safety.md). A listing made when we joined shows
+   * that only at the head of the line; the predecessor's mark (see CandidateNode.markElected)
+   * has us list again while it leads, so that its deletion finds us with that proof in hand.
+   */
   async #waitToLead(
     session: Session,
     node: CandidateNode,
     signal: AbortSignal,
     term: TermControl,
+    listed: Promise<LineEntry[] | undefined> | undefined,
   ): Promise<void> {
+    const list = () => readLine(session, this.#electionPath);
+    let line =
+      (listed === undefined ? undefined : await raceSignal(listed, signal)) ??
+      (await retrying(session, signal, list));
     for (;;) {
-      const line = await retrying(session, signal, () => readLine(session, this.#electionPath));
       const index = line.findIndex((entry) => entry.name === node.name);
       this.#context.logger.debug({ position: index, of: line.length }, "listed the line");
       if (index === -1) {
@@ -189,12 +212,27 @@ export class ZooKeeperDriver implements ElectionDriver {
       // The node's owner was checked against this session when it was created, and an
       // ephemeral node never changes owner.
       if (index === 0) return this.#stillOurs(session, node, signal);
-      await this.#predecessorGone(session, line[index - 1] as LineEntry, signal);
+      const predecessor = line[index - 1] as LineEntry;
+      let confirming: Promise<LineEntry[] | undefined> | undefined;
+      const watchedOn = await this.#predecessorGone(session, predecessor, signal, () => {
+        // At index 1 the listing in hand already shows the predecessor at the head. Not
+        // retried: without it, the listing after the deletion decides.
+        if (index > 1) confirming ??= list().catch(() => undefined);
+      });
       term.predecessorGone();
-      // No node can join below us (a later create has a greater czxid): if the predecessor
-      // was the only node below us
-      // when we listed, its departure makes us the lowest without another read.
-      if (index === 1) return this.#stillOurs(session, node, signal);
+      // On one connection, a deletion of our own node before the predecessor's is heard
+      // first, and refused by #stillOurs; across a reconnect the order is not kept, and a
+      // listing shows whether our node is still there.
+      if (session.connections === watchedOn) {
+        if (index === 1) return this.#stillOurs(session, node, signal);
+        const confirmed =
+          confirming === undefined ? undefined : await raceSignal(confirming, signal);
+        if (confirmed !== undefined && headBefore(confirmed, node.name, predecessor.name)) {
+          this.#context.logger.debug({ predecessor: predecessor.name }, "the predecessor led");
+          return this.#stillOurs(session, node, signal);
+        }
+      }
+      line = await retrying(session, signal, list);
     }
   }
 
@@ -206,24 +244,38 @@ export class ZooKeeperDriver implements ElectionDriver {
       throw new BackendError(`the candidate node ${JSON.stringify(node.path)} is gone`);
   }
 
-  /** Resolves once the predecessor is deleted (or found gone): time to list the line again. */
-  async #predecessorGone(session: Session, predecessor: LineEntry, signal: AbortSignal) {
+  /**
+   * Resolves once the predecessor is deleted (or found gone), with the session's connection
+   * count when its watch was set. Calls `marked` when its data says it was elected.
+   */
+  async #predecessorGone(
+    session: Session,
+    predecessor: LineEntry,
+    signal: AbortSignal,
+    marked: () => void,
+  ): Promise<number> {
     let settle: (why: NodeGone) => void = () => {};
     const gone = new Promise<NodeGone>((resolve) => {
       settle = resolve;
     });
     const watch = new NodeWatch(session, `${this.#electionPath}/${predecessor.name}`, {
       gone: (why) => settle(why),
+      changed: (snapshot) => {
+        if (isMarkedElected(snapshot.data)) marked();
+      },
     });
     try {
       const snapshot = await watch.start(signal);
-      if (snapshot === undefined) return;
+      const watchedOn = session.connections;
+      if (snapshot === undefined) return watchedOn;
+      if (isMarkedElected(snapshot.data)) marked();
       this.#context.logger.debug({ predecessor: predecessor.name }, "waiting for the predecessor");
       const why = await raceSignal(gone, signal);
       if (why === "session-ended") throw new SessionEndedError("expired", "the session ended");
       if (why === "failed") {
         throw new BackendError(`could not watch the predecessor ${predecessor.name} any longer`);
       }
+      return watchedOn;
     } finally {
       watch.stop();
     }
@@ -267,4 +319,13 @@ export class ZooKeeperDriver implements ElectionDriver {
   async close(): Promise<void> {
     this.#connection.close();
   }
+}
+
+/**
+ * Whether `line`, listed while `own` stood behind `predecessor`, makes `own` the lowest once
+ * `predecessor` is gone: `own` was already the lowest, or only `predecessor` was below it.
+ */
+function headBefore(line: readonly LineEntry[], own: string, predecessor: string): boolean {
+  const index = line.findIndex((entry) => entry.name === own);
+  return index === 0 || (index === 1 && line[0]?.name === predecessor);
 }

@@ -4,7 +4,14 @@
 import { createServer, type Server, Socket } from "node:net";
 
 /** ZooKeeper's request opcodes that the tests look for. */
-export const opcodes = Object.freeze({ create: 1, getChildren: 8, sync: 9, getChildren2: 12 });
+export const opcodes = Object.freeze({
+  create: 1,
+  exists: 3,
+  getData: 4,
+  getChildren: 8,
+  sync: 9,
+  getChildren2: 12,
+});
 
 /** One request a client sent through the tap. */
 export interface TappedRequest {

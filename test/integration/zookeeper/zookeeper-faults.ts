@@ -52,10 +52,12 @@ export class ZooKeeperInspector implements AsyncDisposable {
     for (const name of names.sort((a, b) => sequence(a) - sequence(b))) {
       try {
         const { stat, data } = await this.client.getData(`${electionPath}/${name}`);
-        const parsed = JSON.parse(data.toString("utf8")) as { id: string; value: string };
+        // Without the "elected" mark, which a leader adds once elected.
+        const { id, value } = JSON.parse(data.toString("utf8")) as { id: string; value: string };
         nodes.push({
           name,
-          ...parsed,
+          id,
+          value,
           ephemeralOwner: stat.ephemeralOwner.toString(16),
           czxid: Number(stat.czxid),
         });
