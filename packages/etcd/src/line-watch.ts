@@ -25,7 +25,7 @@ export type RangeWatchOpener = (
 export interface LineKeyListener {
   /** A change of the key, in revision order with every other change of the range. */
   changed(type: "put" | "delete", kv: IKeyValue): void;
-  /** Every change of one answer (so of whole revisions) was dispatched. */
+  /** Every change of the answer that carried a change of the key was dispatched. */
   settled?(): void;
   /** The line's watch broke: changes may be missed from now on. Told once. */
   interrupted(error: Error): void;
@@ -54,6 +54,8 @@ export class Line {
   #revision = -1n;
   readonly #listeners = new Map<string, Set<LineKeyListener>>();
   readonly #logs = new Set<Map<string, bigint>>();
+  /** The listeners told a change in the answer being dispatched: told `settled` at its end. */
+  readonly #touched = new Set<LineKeyListener>();
   #watch: { close(): void } | undefined;
   #broken = false;
 
@@ -88,6 +90,7 @@ export class Line {
     const registered = listeners;
     return () => {
       registered.delete(listener);
+      this.#touched.delete(listener);
       if (registered.size === 0 && this.#listeners.get(name) === registered) {
         this.#listeners.delete(name);
       }
@@ -129,15 +132,19 @@ export class Line {
     }
     const listeners = this.#listeners.get(name);
     if (listeners === undefined) return;
-    for (const listener of [...listeners]) listener.changed(type, kv);
+    for (const listener of [...listeners]) {
+      if (listener.settled !== undefined) this.#touched.add(listener);
+      listener.changed(type, kv);
+    }
   }
 
-  /** @internal */
+  /** @internal The answer's changes were all dispatched. */
   settled(): void {
+    if (this.#touched.size === 0) return;
+    const touched = [...this.#touched];
+    this.#touched.clear();
     if (this.#broken) return;
-    for (const listeners of [...this.#listeners.values()]) {
-      for (const listener of [...listeners]) listener.settled?.();
-    }
+    for (const listener of touched) listener.settled?.();
   }
 
   /** @internal The watch broke, or the line was closed: tells every listener, once. */
@@ -147,6 +154,7 @@ export class Line {
     this.#watch?.close();
     const listeners = [...this.#listeners.values()].flatMap((set) => [...set]);
     this.#listeners.clear();
+    this.#touched.clear();
     for (const deletes of this.#logs) deletes.clear();
     this.#logs.clear();
     for (const listener of listeners) listener.interrupted(error);
