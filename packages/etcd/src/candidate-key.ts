@@ -95,8 +95,8 @@ export class CandidateKey {
   }
 
   /**
-   * Creates the candidate and id keys if absent, and reads the predecessor and the head of
-   * the line in the same transaction, at the revision of the create. Call {@link listenOn}
+   * Creates the candidate and id keys if absent, and reads the predecessor and the number of
+   * keys in the range in the same transaction, at the revision of the create. Call {@link listenOn}
    * first, so that every change of the own key after the create is seen.
    */
   async join(signal: AbortSignal): Promise<Position> {
@@ -137,7 +137,6 @@ export class CandidateKey {
                   keys_only: true,
                 },
               },
-              headOfLine(keys.candidates),
             ],
             failure: [{ request_range: { key } }],
           },
@@ -154,7 +153,11 @@ export class CandidateKey {
         { key: key.toString(), token: revision.toString() },
         "joined the line",
       );
-      return position(revision, candidateOrRefuse(keys, line[1]?.key), rangeOf(response, 3));
+      const predecessor = candidateOrRefuse(keys, line[1]?.key);
+      // The new key is the newest of the range: with two keys in it, the one before ours is
+      // also the first. (The count is of the whole range, before the limit.)
+      const count = response.responses[2]?.response_range?.count;
+      return { revision, predecessor, predecessorIsHead: count === "2" };
     }
     // The key exists: ours if an earlier attempt was applied but its answer was lost.
     const existing = rangeOf(response, 0)[0];

@@ -251,8 +251,12 @@ export class FakeEtcd implements CampaignClient {
   #range(range: IRangeRequest) {
     const from = String(range.key);
     const to = range.range_end === undefined ? undefined : String(range.range_end);
-    let kvs = [...this.entries]
-      .filter(([key]) => (to === undefined ? key === from : key >= from && key < to))
+    const inRange = [...this.entries].filter(([key]) =>
+      to === undefined ? key === from : key >= from && key < to,
+    );
+    // As etcd counts: every key of the range, before the create-revision filters and the limit.
+    const count = inRange.length;
+    let kvs = inRange
       .filter(
         ([, entry]) =>
           range.max_create_revision === undefined ||
@@ -263,7 +267,6 @@ export class FakeEtcd implements CampaignClient {
       kvs.sort((a, b) => Number(BigInt(a.create_revision) - BigInt(b.create_revision)));
       if (range.sort_order === "Descend") kvs.reverse();
     }
-    const count = kvs.length;
     if (range.limit !== undefined && Number(range.limit) > 0) {
       kvs = kvs.slice(0, Number(range.limit));
     }
