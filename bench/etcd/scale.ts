@@ -4,11 +4,13 @@
 // handoff wakes: it must be one, the successor.
 //
 // Run: TSX_TSCONFIG_PATH=tsconfig.test.json pnpm exec tsx --expose-gc bench/etcd/scale.ts
-// Environment: CANDIDATES (default 1000), HANDOFFS (default 20), ELECTOR_ETCD_IMAGE.
+// Environment: CANDIDATES (default 1000), HANDOFFS (default 20), ELECTOR_ETCD_IMAGE;
+// BENCH_SERVERS=local for a local etcd process, BENCH_ETCD_ENDPOINTS for yours
+// (bench/servers.ts).
 import type { Logger } from "@elector/core";
 import { createEtcdElector, type EtcdElector, etcdClientOptions } from "@elector/etcd";
-import { EtcdContainer } from "@elector/testing";
 import { Etcd3 } from "etcd3";
+import { etcdServer } from "../servers.js";
 import { delay, machine, ms, percentile, table } from "../stats.js";
 
 const candidates = Number(process.env.CANDIDATES ?? 1000);
@@ -21,6 +23,8 @@ const ttlSeconds = 10;
  */
 class CountingLogger implements Logger {
   readonly counts = new Map<string, number>();
+  /** When each message was last counted, in `performance.now()` milliseconds. */
+  readonly last = new Map<string, number>();
   readonly debug = (fields: unknown, message?: string) => this.count(message ?? fields);
   readonly info = () => {};
   readonly warn = (fields: unknown, message?: string) => this.count(message ?? fields);
@@ -32,7 +36,9 @@ class CountingLogger implements Logger {
     return this.counts.get(message) ?? 0;
   }
   private count(message: unknown): void {
-    if (typeof message === "string") this.counts.set(message, this.get(message) + 1);
+    if (typeof message !== "string") return;
+    this.counts.set(message, this.get(message) + 1);
+    this.last.set(message, performance.now());
   }
 }
 
@@ -43,8 +49,8 @@ function heapMiB(): { heap: number; rss: number } {
 }
 
 async function main(): Promise<void> {
-  await using etcd = await new EtcdContainer().start();
-  const client = new Etcd3(etcdClientOptions({ endpoints: etcd.getClientEndpoints() }));
+  await using etcd = await etcdServer();
+  const client = new Etcd3(etcdClientOptions({ endpoints: [etcd.address] }));
   const logger = new CountingLogger();
   const election = `bench-scale-${Date.now()}`;
   const before = heapMiB();
@@ -56,13 +62,21 @@ async function main(): Promise<void> {
       await createEtcdElector({ election, id: `c${index}`, client, ttlSeconds, logger }),
     );
   }
+  const createdMs = performance.now() - started;
   const campaigns = electors.map((elector) => elector.campaign());
+  // Counted from the driver's own messages: polling participants() (a read of the whole
+  // line every few milliseconds) would load the server and the client it measures.
+  while (logger.get("joined the line") < candidates) await delay(5);
+  while (logger.get("waiting") < candidates - 1) await delay(5);
   const observer = electors[0] as EtcdElector;
-  while ((await observer.participants()).length < candidates) await delay(20);
-  const registeredMs = performance.now() - started;
-  while (logger.get("waiting") < candidates - 1) await delay(20);
-  const waitingMs = performance.now() - started;
+  const inLine = (await observer.participants()).length;
+  if (inLine !== candidates) throw new Error(`${inLine} candidates in line, not ${candidates}`);
   const after = heapMiB();
+  // Where the time went: the last lease granted, the last join answered, the last waiter.
+  const at = (message: string) => (logger.last.get(message) ?? Number.NaN) - started;
+  const registeredMs = at("joined the line");
+  const waitingMs = at("waiting");
+  const granted = `${ms(at("lease granted"))} ms (${logger.get("lease granted")})`;
 
   // Hand over at the head of the line: each resign must wake exactly one waiter. The line
   // is in join order, which concurrent joins leave to chance: the next leader is whichever
@@ -97,14 +111,18 @@ async function main(): Promise<void> {
   const closeMs = performance.now() - closing;
   client.close();
 
-  console.log(`${candidates} candidates on one election, one shared client, TTL ${ttlSeconds} s`);
+  console.log(
+    `${candidates} candidates on one election, one shared client, TTL ${ttlSeconds} s, on ${etcd.description}`,
+  );
   console.log(machine());
   console.log(
     table(
       ["measure", "value"],
       [
-        ["all registered (every key in line)", `${ms(registeredMs)} ms`],
-        ["all waiting (every predecessor watch started)", `${ms(waitingMs)} ms`],
+        ["electors created (before any campaign)", `${ms(createdMs)} ms`],
+        ["every lease granted (last grant's answer)", granted],
+        ["all registered (last join's answer: every key in line)", `${ms(registeredMs)} ms`],
+        ["all waiting (every waiter registered on the line)", `${ms(waitingMs)} ms`],
         [
           "heap used by the candidates",
           `${(after.heap - before.heap).toFixed(1)} MiB (${(((after.heap - before.heap) * 1024) / candidates).toFixed(1)} KiB each)`,

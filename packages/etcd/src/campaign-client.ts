@@ -11,24 +11,18 @@ import type {
   ITxnResponse,
 } from "etcd3";
 import { KeyWatch, type KeyWatchListener } from "./key-watch.js";
-import type { ElectionKeys } from "./keys.js";
+import type { ElectionKeys, KeyRange } from "./keys.js";
 import type { LeaseListener } from "./lease-keeper.js";
+import type { CreatedRangeWatch, LineWatch } from "./line-watch.js";
 
 /** The gRPC options the elector passes: a deadline. */
 export interface CallOptions {
   readonly deadline: Date;
 }
 
-/** A watch of one key that has started. */
-export interface StartedWatch {
-  readonly watch: { close(): void };
-  /** Whether the store was still at the read's revision when the watch began; see `KeyWatch`. */
-  readonly inStep: boolean;
-}
-
 /**
- * The part of an etcd client that one campaign uses: transactions, its lease, and watches of
- * single keys. An `Etcd3` client, through {@link campaignClient}, is one; unit tests give a fake.
+ * The part of an etcd client that one campaign uses: transactions, its lease, and the watch
+ * of the election's range. An `Etcd3` client, through {@link campaignClient}, is one; unit tests give a fake.
  */
 export interface CampaignClient {
   readonly kv: {
@@ -43,16 +37,16 @@ export interface CampaignClient {
     ): Promise<ILeaseTimeToLiveResponse>;
   };
   /**
-   * Watches `key` from `readRevision + 1`.
+   * Watches `range` from now; resolves once etcd created the watch, with the revision of its
+   * created answer.
    *
    * @throws the signal's reason if it aborts first, or the watch's error.
    */
-  watchKey(
-    key: Buffer,
-    readRevision: bigint,
+  watchRange(
+    range: KeyRange,
     listener: KeyWatchListener,
     signal: AbortSignal,
-  ): Promise<StartedWatch>;
+  ): Promise<CreatedRangeWatch>;
 }
 
 /** The part of a `LeaseKeeper` that a campaign uses. */
@@ -65,6 +59,13 @@ export interface CampaignSettings {
   readonly campaignClient: CampaignClient;
   readonly keeper: LeaseKeeping;
   readonly keys: ElectionKeys;
+  /** The watch of the election's candidates, shared by the electors of the client. */
+  readonly lineWatch: LineWatch;
+  /**
+   * Whether the server is known to deliver every change of a watcher in order (see
+   * `keepsWatchOrder`): only then may a waiter lead on its predecessor's delete alone.
+   */
+  readonly watchOrderKept: () => boolean;
   /** The elector's id, stored in the id key. */
   readonly id: string;
   readonly ttlSeconds: number;
@@ -78,7 +79,6 @@ export function campaignClient(client: Etcd3): CampaignClient {
   return {
     kv: client.kv,
     leaseClient: client.leaseClient,
-    watchKey: (key, readRevision, listener, signal) =>
-      KeyWatch.start(client, key, readRevision, listener, signal),
+    watchRange: (range, listener, signal) => KeyWatch.fromNow(client, range, listener, signal),
   };
 }

@@ -7,6 +7,7 @@ import { Candidacy } from "./candidacy.js";
 import { CandidateKeyLostError } from "./candidate-key.js";
 import { FakeEtcd, FakeKeeper } from "./fake-etcd.test-support.js";
 import { electionKeys } from "./keys.js";
+import { LineWatch } from "./line-watch.js";
 
 const flush = async () => {
   for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
@@ -48,13 +49,21 @@ class RecordingTerm implements TermControl {
   }
 }
 
-function setup(id = "me") {
+function setup(id = "me", watchOrderKept = true) {
   const etcd = new FakeEtcd();
   const keeper = new FakeKeeper();
+  const keys = electionKeys("", "e");
+  const lineWatch = new LineWatch(
+    (range, listener, signal) => etcd.watchRange(range, listener, signal),
+    keys.candidates,
+    silentLogger,
+  );
   const settings: CampaignSettings = {
     campaignClient: etcd,
     keeper,
-    keys: electionKeys("", "e"),
+    keys,
+    lineWatch,
+    watchOrderKept: () => watchOrderKept,
     id,
     ttlSeconds: 3,
     safetyMarginMs: 500,
@@ -69,7 +78,11 @@ function setup(id = "me") {
     run.catch(() => {});
     return { term, run };
   };
-  return { etcd, keeper, settings, campaign };
+  /** The transactions sent so far: the join, each re-check, each proclaim. */
+  const txns = () => etcd.sent.filter((request) => request.method === "txn").length;
+  /** The own candidate key of the campaign whose lease was granted `nth` (from 0). */
+  const ownKey = (nth = 0) => `e/${BigInt([...keeper.kept.keys()][nth] ?? "0").toString(16)}`;
+  return { etcd, keeper, settings, campaign, txns, ownKey, lineWatch };
 }
 
 describe("Candidacy", () => {
@@ -84,7 +97,7 @@ describe("Candidacy", () => {
     expect(etcd.entries.get(`e#id/${hex}`)?.value.toString()).toBe("me");
     expect(elected.token).toBe(etcd.entries.get(`e/${hex}`)?.create);
     expect(term.deadlines).toHaveLength(1);
-    expect(etcd.watches(`e/${hex}`)).toBe(1);
+    expect(etcd.watches).toBe(1);
   });
 
   it("waits behind its predecessor, and leads once the predecessor's key is deleted", async () => {
@@ -97,11 +110,140 @@ describe("Candidacy", () => {
     });
     await flush();
     expect(elected).toBe(false);
-    expect(etcd.watches("e/ffff")).toBe(1);
     etcd.delete("e/ffff");
     await flush();
     expect(elected).toBe(true);
-    expect(etcd.watches("e/ffff")).toBe(0);
+    // The election's one watch stays open for the next campaign.
+    expect(etcd.watches).toBe(1);
+  });
+
+  it("leads at the delete of a predecessor that was the head of the line, with no re-check", async () => {
+    const { etcd, campaign, txns } = setup();
+    etcd.put("e/ffff", "go", "7");
+    const { run } = campaign();
+    await flush();
+    expect(txns()).toBe(1);
+    etcd.delete("e/ffff");
+    await run;
+    expect(txns()).toBe(1);
+  });
+
+  it("re-checks after the head's delete on a server that may drop a watcher's changes", async () => {
+    const { etcd, campaign, txns } = setup("me", false);
+    etcd.put("e/ffff", "go", "7");
+    const { run } = campaign();
+    await flush();
+    etcd.delete("e/ffff");
+    await run;
+    expect(txns()).toBe(2);
+  });
+
+  it("re-checks after a predecessor that was not the head goes, then leads at the head's delete with no second re-check", async () => {
+    const { etcd, campaign, txns } = setup();
+    etcd.put("e/aaaa", "first", "7");
+    etcd.put("e/ffff", "second", "8");
+    const { run } = campaign();
+    let elected = false;
+    run.then(() => {
+      elected = true;
+    });
+    await flush();
+    etcd.delete("e/ffff");
+    await flush();
+    expect(txns()).toBe(2);
+    expect(elected).toBe(false);
+    etcd.delete("e/aaaa");
+    await flush();
+    expect(elected).toBe(true);
+    expect(txns()).toBe(2);
+  });
+
+  it("sees a predecessor's delete that came before the join's answer", async () => {
+    const { etcd, campaign, txns } = setup();
+    etcd.put("e/ffff", "go", "7");
+    etcd.holding.add("txn");
+    const { run } = campaign();
+    await flush();
+    etcd.holding.delete("txn");
+    // Applied now; the delete's event reaches the campaign before the join's answer does.
+    etcd.held.shift()?.answer();
+    etcd.delete("e/ffff");
+    await run;
+    expect(txns()).toBe(1);
+  });
+
+  it("is never elected when its own key is deleted in the revision before its predecessor's", async () => {
+    const { etcd, campaign, txns, ownKey } = setup();
+    etcd.put("e/ffff", "go", "7");
+    const { term, run } = campaign();
+    await flush();
+    // Both events reach the campaign in one burst, as from a stream that lagged behind.
+    etcd.holdEvents();
+    etcd.delete(ownKey());
+    etcd.delete("e/ffff");
+    etcd.deliver();
+    await expect(run).rejects.toMatchObject({ code: "deleted" });
+    expect(term.reason).toBe("deleted");
+    expect(txns()).toBe(1);
+  });
+
+  it("is never elected when its own key and its predecessor are deleted in one revision", async () => {
+    const { etcd, campaign, ownKey } = setup();
+    etcd.put("e/ffff", "go", "7");
+    const { run } = campaign();
+    await flush();
+    etcd.delete("e/ffff", ownKey());
+    await expect(run).rejects.toMatchObject({ code: "deleted" });
+  });
+
+  it("re-checks after the election's watch is interrupted, on a new watch opened before the re-check", async () => {
+    const { etcd, campaign, txns } = setup();
+    etcd.put("e/ffff", "go", "7");
+    const { run } = campaign();
+    await flush();
+    etcd.interruptWatches();
+    await flush();
+    expect(txns()).toBe(2);
+    expect(etcd.watchesCreated).toBe(2);
+    // The re-check found the predecessor at the head again: its delete alone elects.
+    etcd.delete("e/ffff");
+    await run;
+    expect(txns()).toBe(2);
+  });
+
+  it("re-checks, and leads at a re-check, when the watch breaks after the predecessor's delete was missed", async () => {
+    const { etcd, campaign, txns } = setup();
+    etcd.put("e/ffff", "go", "7");
+    const { run } = campaign();
+    await flush();
+    etcd.holdEvents();
+    etcd.delete("e/ffff");
+    // The delete's event is lost with the stream.
+    etcd.interruptWatches();
+    etcd.deliver();
+    await run;
+    expect(txns()).toBe(2);
+  });
+
+  it("follows a leader's key on a new watch after an interruption: a later write by someone else ends the term", async () => {
+    const { etcd, keeper, campaign, ownKey } = setup();
+    const { term, run } = campaign();
+    await run;
+    etcd.interruptWatches();
+    await flush();
+    expect(etcd.watchesCreated).toBe(2);
+    expect(term.signal.aborted).toBe(false);
+    etcd.put(ownKey(), "intruder", [...keeper.kept.keys()][0]);
+    await flush();
+    expect(term.reason).toBe("deleted");
+  });
+
+  it("opens the election's watch once: the next campaign starts on it", async () => {
+    const { etcd, campaign } = setup();
+    const first = await campaign().run;
+    await first.release(new AbortController().signal);
+    await campaign().run;
+    expect(etcd.watchesCreated).toBe(1);
   });
 
   it("keeps the term when a proclaim is applied but its answer is lost, and the watch shows its put", async () => {

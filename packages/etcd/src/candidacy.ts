@@ -5,13 +5,11 @@ import {
   type ElectedTerm,
   type TermControl,
 } from "@elector/core/backend";
-import type { CampaignSettings, StartedWatch } from "./campaign-client.js";
+import type { CampaignSettings } from "./campaign-client.js";
 import { CampaignLease } from "./campaign-lease.js";
 import { CandidateKey, type Position } from "./candidate-key.js";
+import type { DeleteLog, Line } from "./line-watch.js";
 import { requestError } from "./retry.js";
-
-/** A watch that begins out of step with its read is replaced at most this often per wait. */
-const outOfStepRetries = 1;
 
 /**
  * One campaign and, once won, its term. It follows etcd's Go `concurrency.Election`, with
@@ -19,13 +17,17 @@ const outOfStepRetries = 1;
  *
  * - each campaign has a lease of its own ({@link CampaignLease}), granted first and revoked on
  *   every way out, so that the candidate and id keys always leave together;
- * - every watch starts at its read's revision + 1 (Go starts at the read's revision, which
- *   etcd serves from its 100 ms catch-up loop);
- * - before reporting "elected", one transaction re-checks that the own key still has our
- *   create revision and lease (a key on a lease proves the lease alive at that revision:
- *   revoking a lease deletes its keys in the same revision) and finds no predecessor;
- * - the own key ({@link CandidateKey}) is watched while waiting and leading: a delete or a
- *   write by anyone else ends the campaign or the term.
+ * - the own key and the predecessor are followed on the election's one ordered watch (a
+ *   {@link Line}, shared by the electors of the client), registered before each read, so that
+ *   every change after the read comes in revision order on one etcd watcher;
+ * - when the predecessor was also the head of the line at the read (and the server keeps the
+ *   order of a watcher's changes), its delete alone proves that we lead: nothing is ahead any more, nothing can join ahead, and any delete or change
+ *   of the own key before it would have come first on the same watcher (docs/safety.md,
+ *   "One ordered watch per election"). Otherwise, or after any interruption, one transaction
+ *   re-checks that the own key still has our create revision and lease (a key on a lease
+ *   proves the lease alive at that revision: revoking a lease deletes its keys in the same
+ *   revision) and finds no predecessor;
+ * - a delete of the own key, or a write by anyone else, ends the campaign or the term.
  *
  * This class runs the campaign and its wait behind the predecessor; the lease and the key do
  * the rest.
@@ -36,8 +38,9 @@ export class Candidacy {
   readonly #term: TermControl;
   readonly #lease: CampaignLease;
   readonly #key: CandidateKey;
-  #predecessorWatch: StartedWatch["watch"] | undefined;
-  /** Wakes the waiting loop: the predecessor went, or a watch was interrupted. */
+  /** Stops following the predecessor. */
+  #unlistenPredecessor: () => void = () => {};
+  /** Wakes the waiting loop: the predecessor went, or the line was interrupted. */
   #wake: (() => void) | undefined;
   #stopped = false;
 
@@ -51,7 +54,7 @@ export class Candidacy {
     );
   }
 
-  /** Joins the line, waits to lead, re-checks, and resolves with the term. */
+  /** Joins the line, waits to lead, and resolves with the term. */
   async run(): Promise<ElectedTerm> {
     const { signal } = this.#request;
     signal.throwIfAborted();
@@ -59,18 +62,33 @@ export class Candidacy {
     // then revokes the lease.
     this.#term.signal.addEventListener("abort", () => this.#stop(), { once: true });
     try {
-      const granted = await this.#lease.grant(signal);
+      // The election's watch opens (once per client) while the lease is granted.
+      const opening = this.#currentLine(signal);
+      opening.catch(() => {});
+      await this.#lease.grant(signal);
       this.#key.named(this.#lease.granted);
-      // The own key's watch starts now, from before the key exists, so that its stream and
-      // its creation are out of the way by the time the predecessor's watch is needed.
-      this.#key.watchInBackground(granted, signal);
-      let position = await this.#key.join(signal);
-      position = await this.#waitToLead(position, signal);
+      let line = await opening;
+      if (line.broken) line = await this.#currentLine(signal);
+      // Both before the join's read: every change after it comes on this line.
+      this.#key.listenOn(line);
+      const deletes = line.recordDeletes();
+      let position: Position;
+      try {
+        position = await this.#key.join(signal);
+      } catch (error) {
+        deletes.close();
+        throw error;
+      }
+      const waited = await this.#waitToLead(position, line, deletes, signal);
+      position = waited.position;
       signal.throwIfAborted();
+      await this.#key.throwIfLost();
       this.#key.lead();
       this.#settings.logger.debug(
         { token: this.#key.token.toString(), revision: position.revision.toString() },
-        "no predecessor left and the own key re-checked",
+        waited.trusted
+          ? "the predecessor at the head of the line went: leading"
+          : "no predecessor left and the own key re-checked",
       );
       return {
         token: this.#key.token,
@@ -92,76 +110,97 @@ export class Candidacy {
     }
   }
 
-  /** Waits until no key was created before ours, re-checking after each wake. */
-  async #waitToLead(start: Position, signal: AbortSignal): Promise<Position> {
+  /**
+   * Waits until no key was created before ours. `line` followed the own key since before the
+   * read of `start`, and `deletes` recorded its deletes since then.
+   *
+   * @returns the position where we lead, and whether it rests on the ordered watch alone
+   * (true) or on a re-check (false).
+   */
+  async #waitToLead(
+    start: Position,
+    startLine: Line,
+    startDeletes: DeleteLog,
+    signal: AbortSignal,
+  ): Promise<{ position: Position; trusted: boolean }> {
     let position = start;
-    let outOfStep = 0;
-    while (position.predecessor !== undefined) {
-      const woken = this.#nextWake(signal);
-      const predecessor = position.predecessor;
-      const starting = this.#watchPredecessor(predecessor, position.revision, signal);
-      // The own key's watch starts behind it and is not waited for: the re-check after the
-      // wake covers the own key until it is up.
-      if (!this.#key.watched) this.#key.watchInBackground(position.revision, signal);
-      const started = await starting;
-      // stop() may have run between the watch starting and this line: it missed this watch.
-      if (this.#stopped) started?.watch.close();
-      this.#predecessorWatch = started?.watch;
-      const inStep = started?.inStep;
-      if (inStep === undefined) {
-        // A watch could not start (the stream broke meanwhile): read again after a pause.
-        await delay(200, signal);
-      } else if (inStep || outOfStep >= outOfStepRetries) {
+    let line = startLine;
+    let deletes = startDeletes;
+    try {
+      while (position.predecessor !== undefined) {
+        const predecessor = position.predecessor;
+        const readRevision = position.revision;
+        const woken = this.#nextWake(signal);
+        /** The revision of the predecessor's delete after the read, once seen on `line`. */
+        let goneAt = deletes.deletedAfter(predecessor, readRevision);
+        deletes.close();
+        if (goneAt !== undefined) {
+          this.#wake?.();
+        } else {
+          this.#unlistenPredecessor = line.listen(predecessor, {
+            changed: (type, kv) => {
+              const revision = BigInt(kv.mod_revision);
+              if (type === "delete" && revision > readRevision) goneAt ??= revision;
+            },
+            // After every change of the answer: a change of the own key in the same revision
+            // was judged before the wake.
+            settled: () => {
+              if (goneAt !== undefined) this.#wake?.();
+            },
+            interrupted: () => this.#wake?.(),
+          });
+        }
         this.#settings.logger.debug({ predecessor: predecessor.toString() }, "waiting");
         await woken;
+        this.#unlistenPredecessor();
+        this.#unlistenPredecessor = () => {};
         this.#term.predecessorGone();
         // Operators (and the scale benchmark) count these: one per handoff, the successor's.
         this.#settings.logger.debug({ predecessor: predecessor.toString() }, "woken");
-      } else {
-        // The store moved on between the read and the watch: etcd would replay the gap from
-        // its 100 ms catch-up loop. Reading again is faster.
-        outOfStep++;
+        // A delete or change of the own key came first on the line: the campaign is lost.
+        await this.#key.throwIfLost();
+        if (
+          goneAt !== undefined &&
+          position.predecessorIsHead &&
+          this.#key.line === line &&
+          this.#settings.watchOrderKept()
+        ) {
+          // The line delivered every change of the own key up to goneAt before this delete,
+          // without a break since before the read: the key is ours at goneAt, and nothing
+          // is ahead of it.
+          return {
+            position: { revision: goneAt, predecessor: undefined, predecessorIsHead: false },
+            trusted: true,
+          };
+        }
+        line = await this.#currentLine(signal);
+        // Both before the re-check's read, as before the join's.
+        if (this.#key.line !== line) this.#key.listenOn(line);
+        deletes = line.recordDeletes();
+        position = await this.#key.recheck(signal);
       }
-      this.#wake?.();
-      // The re-check goes out first: cancelling the old watch can wait a moment.
-      const recheck = this.#key.recheck(signal);
-      started?.watch.close();
-      this.#predecessorWatch = undefined;
-      position = await recheck;
+      return { position, trusted: false };
+    } finally {
+      deletes.close();
     }
-    return position;
   }
 
   /**
-   * Watches the predecessor from `readRevision + 1`: its delete, or an interruption, wakes
-   * the loop.
-   *
-   * @returns undefined if it could not start for a reason other than `signal`.
+   * The election's running line; if it cannot be opened (the stream broke), tries again
+   * every 200 ms until `signal` aborts.
    */
-  async #watchPredecessor(
-    predecessor: Buffer,
-    readRevision: bigint,
-    signal: AbortSignal,
-  ): Promise<StartedWatch | undefined> {
-    try {
-      return await this.#settings.campaignClient.watchKey(
-        predecessor,
-        readRevision,
-        {
-          changed: (type) => {
-            if (type === "delete") this.#wake?.();
-          },
-          interrupted: () => this.#wake?.(),
-        },
-        signal,
-      );
-    } catch (error) {
-      if (signal.aborted) throw signal.reason;
-      this.#settings.logger.debug(
-        { err: error, key: predecessor.toString() },
-        "a watch did not start",
-      );
-      return undefined;
+  async #currentLine(signal: AbortSignal): Promise<Line> {
+    for (;;) {
+      // A campaign that failed meanwhile (its grant, say) stops trying.
+      if (this.#stopped) throw new Error("the campaign ended");
+      try {
+        const line = await this.#settings.lineWatch.current(signal);
+        if (!line.broken) return line;
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        this.#settings.logger.debug({ err: error }, "the election's watch did not start");
+      }
+      await delay(200, signal);
     }
   }
 
@@ -191,18 +230,17 @@ export class Candidacy {
     await this.#lease.revoke(signal, false);
   }
 
-  /** Stops the watches and the keep-alives; the lease itself is left to revoke. */
+  /**
+   * Stops following the keys and the keep-alives; the lease itself is left to revoke. The
+   * election's watch stays open for the next campaign.
+   */
   #stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    const closeOwnWatch = this.#key.stop();
-    const predecessorWatch = this.#predecessorWatch;
-    this.#predecessorWatch = undefined;
+    this.#key.stop();
+    this.#unlistenPredecessor();
+    this.#unlistenPredecessor = () => {};
     // Once the loop turns: a resign's revoke, sent in this turn, reaches etcd before these.
-    setImmediate(() => {
-      this.#lease.stopKeeping();
-      closeOwnWatch();
-      predecessorWatch?.close();
-    });
+    setImmediate(() => this.#lease.stopKeeping());
   }
 }

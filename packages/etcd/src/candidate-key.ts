@@ -4,8 +4,8 @@ import type { ICompare, IKeyValue, ITxnResponse } from "etcd3";
 import type { CampaignSettings } from "./campaign-client.js";
 import type { CampaignLease, GrantedLease } from "./campaign-lease.js";
 import { callOptions } from "./client.js";
-import type { KeyWatchListener } from "./key-watch.js";
 import { candidateOrRefuse } from "./keys.js";
+import type { Line } from "./line-watch.js";
 import { OwnWrites } from "./own-writes.js";
 import { requestError, retrying } from "./retry.js";
 
@@ -14,12 +14,17 @@ export interface Position {
   readonly revision: bigint;
   /** The key with the greatest create revision below ours; none means we lead. */
   readonly predecessor: Buffer | undefined;
+  /**
+   * Whether the predecessor was also the first key of the range in line order at the read:
+   * then no other key was ahead of us, and none can join ahead (create revisions only grow).
+   */
+  readonly predecessorIsHead: boolean;
 }
 
 /**
  * One campaign's candidate key (and its id key beside it): created on the campaign's lease,
- * re-checked, proclaimed, and watched while waiting and leading. A delete, or a write by
- * anyone else, ends the campaign or the term.
+ * re-checked, proclaimed, and followed through the election's {@link Line} while waiting and
+ * leading. A delete, or a write by anyone else, ends the campaign or the term.
  *
  * Its own writes are told from others' by an {@link OwnWrites} ledger.
  */
@@ -28,15 +33,18 @@ export class CandidateKey {
   readonly #value: string;
   readonly #term: TermControl;
   readonly #lease: CampaignLease;
-  /** Wakes the campaign's waiting loop: the own key's watch was interrupted or did not start. */
+  /** Wakes the campaign's waiting loop: the line that followed the own key was interrupted. */
   readonly #wake: () => void;
   #key: Buffer = Buffer.alloc(0);
   /** The create revision of the own key: the fencing token. */
   #token = 0n;
   readonly #writes = new OwnWrites<IKeyValue>();
-  #ownWatch: { close(): void } | undefined;
-  #ownWatchStarting = false;
+  /** The line that follows the own key; undefined once it broke (or before the first). */
+  #line: Line | undefined;
+  #unlisten: () => void = () => {};
   #leading = false;
+  /** A re-verification runs: an interruption meanwhile is seen by its loop. */
+  #reverifying = false;
   #stopped = false;
   #gone: Promise<void> | undefined;
   /** The loss of a term's key, once it happened: its lease check is under way or done. */
@@ -61,9 +69,24 @@ export class CandidateKey {
     return this.#token;
   }
 
-  /** Whether the own key's watch is up or starting. */
-  get watched(): boolean {
-    return this.#ownWatch !== undefined || this.#ownWatchStarting;
+  /**
+   * The line that has followed the own key, without a break, since {@link listenOn}; undefined
+   * if none does.
+   */
+  get line(): Line | undefined {
+    return this.#line?.broken === false ? this.#line : undefined;
+  }
+
+  /** Whether the own key was found deleted or changed: the campaign or term is being ended. */
+  get lost(): boolean {
+    return this.#gone !== undefined;
+  }
+
+  /** @throws the loss, once it is settled, if the own key was found deleted or changed. */
+  async throwIfLost(): Promise<void> {
+    if (this.#gone === undefined) return;
+    await this.#gone;
+    throw this.#term.signal.reason;
   }
 
   /** Takes the key's name from the granted lease; call once the lease is granted. */
@@ -72,8 +95,9 @@ export class CandidateKey {
   }
 
   /**
-   * Creates the candidate and id keys if absent, and reads the predecessor in the same
-   * transaction, at the revision of the create.
+   * Creates the candidate and id keys if absent, and reads the predecessor and the number of
+   * keys in the range in the same transaction, at the revision of the create. Call {@link listenOn}
+   * first, so that every change of the own key after the create is seen.
    */
   async join(signal: AbortSignal): Promise<Position> {
     const lease = this.#lease.granted;
@@ -129,7 +153,11 @@ export class CandidateKey {
         { key: key.toString(), token: revision.toString() },
         "joined the line",
       );
-      return { revision, predecessor: candidateOrRefuse(keys, line[1]?.key) };
+      const predecessor = candidateOrRefuse(keys, line[1]?.key);
+      // The new key is the newest of the range: with two keys in it, the one before ours is
+      // also the first. (The count is of the whole range, before the limit.)
+      const count = response.responses[2]?.response_range?.count;
+      return { revision, predecessor, predecessorIsHead: count === "2" };
     }
     // The key exists: ours if an earlier attempt was applied but its answer was lost.
     const existing = rangeOf(response, 0)[0];
@@ -168,6 +196,7 @@ export class CandidateKey {
                   keys_only: true,
                 },
               },
+              headOfLine(keys.candidates),
             ],
             failure: [],
           },
@@ -178,10 +207,11 @@ export class CandidateKey {
     if (!response.succeeded) {
       return this.#keyGone("the candidate key is gone or was changed by someone else");
     }
-    return {
-      revision: BigInt(response.header.revision),
-      predecessor: candidateOrRefuse(keys, rangeOf(response, 0)[0]?.key),
-    };
+    return position(
+      BigInt(response.header.revision),
+      candidateOrRefuse(keys, rangeOf(response, 0)[0]?.key),
+      rangeOf(response, 1),
+    );
   }
 
   /** The own key has our create revision and lease, and, unless we are writing it, our value. */
@@ -204,12 +234,12 @@ export class CandidateKey {
   }
 
   /**
-   * The campaign is won: from now on a broken own-key watch is repaired by a re-check of the
-   * key rather than by waking the (finished) waiting loop.
+   * The campaign is won: from now on a broken line is repaired by a re-check of the key
+   * rather than by waking the (finished) waiting loop.
    */
   lead(): void {
     this.#leading = true;
-    if (!this.watched) this.#reverify();
+    if (this.line === undefined) this.#reverify();
   }
 
   /** Changes the key's value if it is still ours. */
@@ -247,71 +277,37 @@ export class CandidateKey {
     }
   }
 
-  /**
-   * Stops watching, at once for events (a late event judges nothing) and, through the
-   * returned function, for the stream.
-   */
-  stop(): () => void {
+  /** Stops following the own key: a late change judges nothing. */
+  stop(): void {
     this.#stopped = true;
-    const watch = this.#ownWatch;
-    this.#ownWatch = undefined;
-    return () => watch?.close();
+    this.#line = undefined;
+    this.#unlisten();
+    this.#unlisten = () => {};
   }
 
-  // --- the own key's watch ---
+  // --- following the own key ---
 
   /**
-   * Watches the own key from `readRevision + 1`.
-   *
-   * @returns whether the watch began in step with the read, or undefined if it did not start.
+   * Follows the own key on `line` from now on, in place of any line before. Every change of
+   * the key after a read sent from now on is told, in revision order with every other change
+   * of the election, unless the line breaks: then a waiter is woken (it re-checks), a leader
+   * re-verifies its key.
    */
-  async #watch(readRevision: bigint, signal: AbortSignal): Promise<boolean | undefined> {
-    let started: { readonly watch: { close(): void }; readonly inStep: boolean } | undefined;
-    const listener: KeyWatchListener = {
+  listenOn(line: Line): void {
+    if (this.#stopped) return;
+    this.#unlisten();
+    this.#line = line;
+    this.#unlisten = line.listen(this.#key, {
       changed: (type, kv) => this.#changed(type, kv),
       interrupted: (error) => {
-        if (started === undefined || this.#ownWatch !== started.watch) return;
-        this.#ownWatch = undefined;
+        if (this.#line !== line || this.#stopped) return;
+        this.#line = undefined;
+        this.#unlisten = () => {};
         this.#settings.logger.debug({ err: error }, "the own key's watch was interrupted");
         if (this.#leading) this.#reverify();
         else this.#wake();
       },
-    };
-    try {
-      started = await this.#settings.campaignClient.watchKey(
-        this.#key,
-        readRevision,
-        listener,
-        signal,
-      );
-    } catch (error) {
-      if (signal.aborted) throw signal.reason;
-      this.#settings.logger.debug(
-        { err: error, key: this.#key.toString() },
-        "a watch did not start",
-      );
-      return undefined;
-    }
-    if (this.#stopped) started.watch.close();
-    else this.#ownWatch = started.watch;
-    return started.inStep;
-  }
-
-  /** Starts the own key's watch from `readRevision + 1` without waiting for it. */
-  watchInBackground(readRevision: bigint, signal: AbortSignal): void {
-    this.#ownWatchStarting = true;
-    this.#watch(readRevision, signal).then(
-      (inStep) => {
-        this.#ownWatchStarting = false;
-        if (inStep !== undefined || this.#stopped) return;
-        // It did not start: a leader confirms its key and tries again; a waiter re-checks.
-        if (this.#leading) this.#reverify();
-        else this.#wake();
-      },
-      () => {
-        this.#ownWatchStarting = false;
-      },
-    );
+    });
   }
 
   #changed(type: "put" | "delete", kv: IKeyValue): void {
@@ -340,14 +336,34 @@ export class CandidateKey {
   }
 
   /**
-   * The own watch broke while leading: confirm the own key in one read, and watch it again
-   * from that read. Retries until the term ends; the deadline bounds how long that may take.
+   * The line broke while leading: follow the own key on a new line, then confirm it in one
+   * read. Retries until the term ends; the deadline bounds how long that may take.
    */
   #reverify(): void {
+    if (this.#reverifying || this.#stopped) return;
+    this.#reverifying = true;
     const signal = this.#term.signal;
-    const { campaignClient: client, requestTimeoutMs } = this.#settings;
+    const { campaignClient: client, requestTimeoutMs, lineWatch } = this.#settings;
     const run = async () => {
+      try {
+        await loop();
+      } finally {
+        this.#reverifying = false;
+      }
+    };
+    const loop = async () => {
       for (;;) {
+        let line: Line;
+        try {
+          line = await lineWatch.current(signal);
+        } catch (error) {
+          if (signal.aborted) throw error;
+          this.#settings.logger.debug({ err: error }, "the election's watch did not start");
+          await delay(200, signal);
+          continue;
+        }
+        // Before the read: a change after it is then told on the line.
+        this.listenOn(line);
         const response = await retrying(
           () =>
             client.kv.txn(
@@ -373,10 +389,8 @@ export class CandidateKey {
             await this.#keyGone("the candidate key's value was changed by someone else");
           }
         }
-        if ((await this.#watch(BigInt(response.header.revision), signal)) !== undefined) {
-          return;
-        }
-        await delay(200, signal);
+        if (this.#stopped || (this.#line === line && !line.broken)) return;
+        // The line broke meanwhile: follow the key on a new one and read again.
       }
     };
     run().catch((error: unknown) => {
@@ -440,6 +454,30 @@ export class CandidateKey {
   #retrying(what: string, error: unknown): void {
     this.#settings.logger.debug({ err: error }, `${what} failed; retrying`);
   }
+}
+
+/** The first key of `range` in line order (lowest create revision), name only. */
+function headOfLine(range: { key: Buffer; rangeEnd: Buffer }) {
+  return {
+    request_range: {
+      key: range.key,
+      range_end: range.rangeEnd,
+      sort_target: "Create" as const,
+      sort_order: "Ascend" as const,
+      limit: 1,
+      keys_only: true,
+    },
+  };
+}
+
+/** A read's position; `head` is the answer of {@link headOfLine} in the same transaction. */
+function position(revision: bigint, predecessor: Buffer | undefined, head: IKeyValue[]): Position {
+  const first = head[0]?.key;
+  return {
+    revision,
+    predecessor,
+    predecessorIsHead: predecessor !== undefined && first?.equals(predecessor) === true,
+  };
 }
 
 /** The keys a range (the response at `index`) returned, in order. */

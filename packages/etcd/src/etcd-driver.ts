@@ -16,10 +16,10 @@ import type { EtcdSettings } from "./settings.js";
 export class EtcdDriver implements ElectionDriver {
   readonly backend = "etcd";
   readonly #settings: EtcdSettings;
-  /** Closes the client if the elector made it; a shared client stays open. */
-  readonly #closeClient: (() => void) | undefined;
+  /** Gives back the election's watch, and closes the client if the elector made it. */
+  readonly #closeClient: () => void;
 
-  constructor(settings: EtcdSettings, closeClient: (() => void) | undefined) {
+  constructor(settings: EtcdSettings, closeClient: () => void) {
     this.#settings = settings;
     this.#closeClient = closeClient;
   }
@@ -43,7 +43,7 @@ export class EtcdDriver implements ElectionDriver {
   }
 
   async close(): Promise<void> {
-    this.#closeClient?.();
+    this.#closeClient();
   }
 
   /** A read, retried on transient errors for up to one request timeout. */

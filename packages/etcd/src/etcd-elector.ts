@@ -11,7 +11,8 @@ import { createEtcdClient } from "./client.js";
 import { EtcdDriver } from "./etcd-driver.js";
 import { electionKeys } from "./keys.js";
 import { LeaseKeeper } from "./lease-keeper.js";
-import { checkServerVersion } from "./server-version.js";
+import { LineWatch } from "./line-watch.js";
+import { checkServerVersion, keepsWatchOrder, serverVersion } from "./server-version.js";
 
 /**
  * An elector on etcd: one candidate, compatible with etcd's Go `concurrency.Election` and
@@ -31,19 +32,27 @@ export class EtcdElector extends DrivenElector {
     super(options, (context) => {
       // Once per client: a warning if the server can revoke live leases (etcd-io/etcd#15247).
       checkServerVersion(client, context.logger, config.requestTimeoutMs);
+      const campaigns = campaignClient(client);
+      // One watch of the election per client, whichever elector of it campaigns.
+      const line = LineWatch.acquire(client, keys.candidates, campaigns.watchRange, context.logger);
       return new EtcdDriver(
         {
           client,
-          campaignClient: campaignClient(client),
+          campaignClient: campaigns,
           keeper: LeaseKeeper.of(client, context.logger),
           keys,
+          lineWatch: line.watch,
+          watchOrderKept: () => keepsWatchOrder(serverVersion(client) ?? ""),
           id: context.id,
           ttlSeconds: config.ttlSeconds,
           safetyMarginMs: config.safetyMarginMs,
           requestTimeoutMs: config.requestTimeoutMs,
           logger: context.logger,
         },
-        shared === undefined ? () => client.close() : undefined,
+        () => {
+          line.release();
+          if (shared === undefined) client.close();
+        },
       );
     });
     this.electionKey = keys.name;

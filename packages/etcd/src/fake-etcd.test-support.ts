@@ -1,6 +1,6 @@
 // An in-memory stand-in for the parts of etcd a campaign uses, for unit tests: keys with
 // create and mod revisions and leases, transactions with the compares and requests the
-// elector sends, leases, and watches of single keys. A test can hold any request to answer
+// elector sends, leases, and "from now" watches of ranges, each in revision order. A test can hold any request to answer
 // (or fail) it later. Not part of the package's output.
 import type {
   ICompare,
@@ -14,9 +14,17 @@ import type {
   ITxnRequest,
   ITxnResponse,
 } from "etcd3";
-import type { CampaignClient, StartedWatch } from "./campaign-client.js";
+import type { CampaignClient } from "./campaign-client.js";
 import type { KeyWatchListener } from "./key-watch.js";
+import type { KeyRange } from "./keys.js";
 import type { LeaseListener } from "./lease-keeper.js";
+import type { CreatedRangeWatch } from "./line-watch.js";
+
+interface RangeWatcher {
+  readonly from: string;
+  readonly to: string;
+  readonly listener: KeyWatchListener;
+}
 
 interface Entry {
   value: Buffer;
@@ -51,7 +59,9 @@ export class FakeEtcd implements CampaignClient {
   /** Methods whose next calls are held until the test settles them. */
   readonly holding = new Set<string>();
   readonly held: HeldRequest[] = [];
-  readonly #watchers = new Map<string, Set<KeyWatchListener>>();
+  readonly #watchers = new Set<RangeWatcher>();
+  /** How many range watches were created. */
+  watchesCreated = 0;
   #nextLease = 0x1000;
 
   readonly kv = {
@@ -85,24 +95,46 @@ export class FakeEtcd implements CampaignClient {
       ),
   };
 
-  async watchKey(
-    key: Buffer,
-    _readRevision: bigint,
+  async watchRange(
+    range: KeyRange,
     listener: KeyWatchListener,
     signal: AbortSignal,
-  ): Promise<StartedWatch> {
+  ): Promise<CreatedRangeWatch> {
     signal.throwIfAborted();
-    const name = key.toString();
-    const set = this.#watchers.get(name) ?? new Set();
-    set.add(listener);
-    this.#watchers.set(name, set);
-    return { watch: { close: () => set.delete(listener) }, inStep: true };
+    const watcher = { from: range.key.toString(), to: range.rangeEnd.toString(), listener };
+    this.#watchers.add(watcher);
+    this.watchesCreated++;
+    return { watch: { close: () => this.#watchers.delete(watcher) }, revision: this.revision };
   }
 
-  /** How many watches of `key` are open. */
-  watches(key: string): number {
-    return this.#watchers.get(key)?.size ?? 0;
+  /** How many range watches are open. */
+  get watches(): number {
+    return this.#watchers.size;
   }
+
+  /** Breaks every watch, as a lost stream does. */
+  interruptWatches(error = new Error("the watch stream broke")): void {
+    const watchers = [...this.#watchers];
+    this.#watchers.clear();
+    for (const watcher of watchers) watcher.listener.interrupted(error);
+  }
+
+  /**
+   * Holds every watch event from now on, as a slow stream does, until {@link deliver}: the
+   * store moves on meanwhile.
+   */
+  holdEvents(): void {
+    this.#heldEvents ??= [];
+  }
+
+  /** Delivers the held events, in order, and stops holding. */
+  deliver(): void {
+    const events = this.#heldEvents ?? [];
+    this.#heldEvents = undefined;
+    for (const event of events) event();
+  }
+
+  #heldEvents: (() => void)[] | undefined;
 
   /** Puts `key` as another client would; `lease` keeps the key's lease if given. */
   put(key: string, value: string, lease = "0"): void {
@@ -116,15 +148,20 @@ export class FakeEtcd implements CampaignClient {
     };
     this.entries.set(key, next);
     this.#notify("put", key, next);
+    this.#settle();
   }
 
-  /** Deletes `key` as another client would. */
-  delete(key: string): void {
-    const entry = this.entries.get(key);
-    if (entry === undefined) return;
+  /** Deletes `keys` in one revision, as another client's transaction would. */
+  delete(...keys: string[]): void {
+    const present = keys.filter((key) => this.entries.has(key));
+    if (present.length === 0) return;
     this.revision++;
-    this.entries.delete(key);
-    this.#notify("delete", key, entry);
+    for (const key of present) {
+      const entry = this.entries.get(key) as Entry;
+      this.entries.delete(key);
+      this.#notify("delete", key, entry);
+    }
+    this.#settle();
   }
 
   /** Revokes `id`: its keys go in one revision. */
@@ -137,6 +174,7 @@ export class FakeEtcd implements CampaignClient {
       this.entries.delete(key);
       this.#notify("delete", key, entry);
     }
+    this.#settle();
   }
 
   /** The keys in `[from, to)`, in key order. */
@@ -172,6 +210,7 @@ export class FakeEtcd implements CampaignClient {
     const writes = ops.some((op) => op.request_put !== undefined);
     if (writes) this.revision++;
     const responses = ops.map((op) => this.#op(op));
+    if (writes) this.#settle();
     return { header: header(this.revision), succeeded, responses };
   }
 
@@ -212,8 +251,12 @@ export class FakeEtcd implements CampaignClient {
   #range(range: IRangeRequest) {
     const from = String(range.key);
     const to = range.range_end === undefined ? undefined : String(range.range_end);
-    let kvs = [...this.entries]
-      .filter(([key]) => (to === undefined ? key === from : key >= from && key < to))
+    const inRange = [...this.entries].filter(([key]) =>
+      to === undefined ? key === from : key >= from && key < to,
+    );
+    // As etcd counts: every key of the range, before the create-revision filters and the limit.
+    const count = inRange.length;
+    let kvs = inRange
       .filter(
         ([, entry]) =>
           range.max_create_revision === undefined ||
@@ -224,7 +267,6 @@ export class FakeEtcd implements CampaignClient {
       kvs.sort((a, b) => Number(BigInt(a.create_revision) - BigInt(b.create_revision)));
       if (range.sort_order === "Descend") kvs.reverse();
     }
-    const count = kvs.length;
     if (range.limit !== undefined && Number(range.limit) > 0) {
       kvs = kvs.slice(0, Number(range.limit));
     }
@@ -233,7 +275,26 @@ export class FakeEtcd implements CampaignClient {
 
   #notify(type: "put" | "delete", key: string, entry: Entry): void {
     const kv = kvOf(key, { ...entry, mod: this.revision });
-    for (const listener of [...(this.#watchers.get(key) ?? [])]) listener.changed(type, kv);
+    for (const watcher of [...this.#watchers]) {
+      if (key < watcher.from || key >= watcher.to) continue;
+      this.#emit(() => {
+        if (this.#watchers.has(watcher)) watcher.listener.changed(type, kv);
+      });
+    }
+  }
+
+  /** Ends one revision's answer on every watch. */
+  #settle(): void {
+    for (const watcher of [...this.#watchers]) {
+      this.#emit(() => {
+        if (this.#watchers.has(watcher)) watcher.listener.settled?.();
+      });
+    }
+  }
+
+  #emit(event: () => void): void {
+    if (this.#heldEvents === undefined) event();
+    else this.#heldEvents.push(event);
   }
 }
 

@@ -79,6 +79,29 @@ export class KeyWatch {
   }
 
   /**
+   * Starts watching `target` from now: etcd creates the watch in step with its store (its
+   * "synced" group, whose changes it sends as they are applied), and the header revision H of
+   * its created answer is the revision it starts after: every change of revision > H comes
+   * on this watch. A read sent once this resolves is answered at a revision ≥ H.
+   *
+   * @throws the signal's reason if it aborts first, or the watch's error.
+   */
+  static fromNow(
+    client: Etcd3,
+    target: Buffer | KeyRange,
+    listener: KeyWatchListener,
+    signal: AbortSignal,
+  ): Promise<{ readonly watch: KeyWatch; readonly revision: bigint }> {
+    signal.throwIfAborted();
+    guardWatches(client);
+    let revision = 0n;
+    return KeyWatch.#create(client, target, undefined, listener, signal, (created) => {
+      revision = created;
+      return true;
+    }).then((watch) => ({ watch: watch as KeyWatch, revision }));
+  }
+
+  /**
    * Opens a watch from `readRevision + 1` (`afterRead`) or from `readRevision`.
    *
    * @returns the watch, or undefined if it began from `readRevision + 1` out of step with
@@ -93,11 +116,38 @@ export class KeyWatch {
     signal: AbortSignal,
   ): Promise<KeyWatch | undefined> {
     signal.throwIfAborted();
+    const startRevision = afterRead ? readRevision + 1n : readRevision;
+    return KeyWatch.#create(
+      client,
+      target,
+      startRevision,
+      listener,
+      signal,
+      // Closed before any event of it can reach the listener (they come in later answers).
+      (created) => !afterRead || created <= readRevision,
+    );
+  }
+
+  /**
+   * Creates a watch from `startRevision` (from now if undefined); `accept` judges the
+   * revision of etcd's created answer.
+   *
+   * @returns the watch, or undefined if `accept` refused it (it is closed then, and reported
+   * nothing).
+   */
+  static #create(
+    client: Etcd3,
+    target: Buffer | KeyRange,
+    startRevision: bigint | undefined,
+    listener: KeyWatchListener,
+    signal: AbortSignal,
+    accept: (createdRevision: bigint) => boolean,
+  ): Promise<KeyWatch | undefined> {
     const builder = client.watch();
     if (Buffer.isBuffer(target)) builder.key(target);
     else builder.inRange({ start: target.key, end: target.rangeEnd });
-    const startRevision = afterRead ? readRevision + 1n : readRevision;
-    const watcher = builder.startRevision(startRevision.toString()).watcher();
+    if (startRevision !== undefined) builder.startRevision(startRevision.toString());
+    const watcher = builder.watcher();
     const watch = new KeyWatch(watcher);
     return new Promise<KeyWatch | undefined>((resolve, reject) => {
       let started = false;
@@ -118,8 +168,7 @@ export class KeyWatch {
       watcher.once("connected", (response: { header: { revision: string } }) => {
         signal.removeEventListener("abort", onAbort);
         if (watch.#closed) return;
-        if (afterRead && BigInt(response.header.revision) > readRevision) {
-          // Closed before any event of it can reach the listener (they come in later answers).
+        if (!accept(BigInt(response.header.revision))) {
           watch.close();
           resolve(undefined);
           return;

@@ -1,6 +1,17 @@
 import type { Logger } from "@elector/core";
 import { describe, expect, it } from "vitest";
-import { checkServerVersion, revokesLiveLeases } from "./server-version.js";
+import { checkServerVersion, keepsWatchOrder, revokesLiveLeases } from "./server-version.js";
+
+describe("keepsWatchOrder", () => {
+  it("names the versions with the fixes of etcd-io/etcd#17529 and #18089: 3.5.16 on, and no 3.4", () => {
+    for (const version of ["3.5.16", "3.5.21", "3.6.0", "4.0.0"]) {
+      expect(keepsWatchOrder(version), version).toBe(true);
+    }
+    for (const version of ["3.4.23", "3.4.37", "3.5.0", "3.5.15", "2.3.8", "what", ""]) {
+      expect(keepsWatchOrder(version), version).toBe(false);
+    }
+  });
+});
 
 describe("revokesLiveLeases", () => {
   it("names the versions before the fix of etcd-io/etcd#15247: 3.4.28 and 3.5.10", () => {

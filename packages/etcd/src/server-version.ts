@@ -10,6 +10,30 @@ export interface StatusClient {
 }
 
 const checked = new WeakSet<object>();
+/** The version each client's server answered with. */
+const versions = new WeakMap<object, string>();
+
+/** The version the server of `client` answered with, once it did. */
+export function serverVersion(client: object): string | undefined {
+  return versions.get(client);
+}
+
+/**
+ * Whether etcd `version` delivers every change of a watcher, in order, even when its stream
+ * was starved and the store compacted meanwhile. Older servers can drop such a watcher's
+ * changes: etcd-io/etcd#17529 (a starved watcher caught up across a compaction, fixed in
+ * 3.5.13) and etcd-io/etcd#18089 (a delete at exactly the compacted revision, fixed in
+ * 3.5.16). The releases of their 3.4 backports could not be confirmed, so no 3.4 counts.
+ * (etcd-io/etcd#19179 needs a restart of the member, which breaks every watch on it.)
+ */
+export function keepsWatchOrder(version: string): boolean {
+  const match = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
+  if (match === null) return false;
+  const [major, minor, patch] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (major !== 3) return major > 3;
+  if (minor === 5) return patch >= 16;
+  return minor > 5;
+}
 
 /**
  * Whether etcd `version` revokes live leases when a raft leader that stalled past their TTL
@@ -38,6 +62,7 @@ export function checkServerVersion(client: StatusClient, logger: Logger, timeout
   checked.add(client);
   client.maintenance.status({}, callOptions(timeoutMs)).then(
     ({ version }) => {
+      versions.set(client, version);
       if (!revokesLiveLeases(version)) {
         logger.debug({ etcdVersion: version }, "etcd server version");
         return;

@@ -94,3 +94,15 @@ export async function keepAlivesReceived(endpoint: string): Promise<number> {
     );
   return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(" ") + 1));
 }
+
+/** How many `Txn` calls the etcd member at `endpoint` has handled, from its metrics. */
+export async function txnsHandled(endpoint: string): Promise<number> {
+  const text = await (await fetch(`${endpoint}/metrics`)).text();
+  let handled = 0;
+  for (const line of text.split("\n")) {
+    if (line.startsWith("grpc_server_handled_total") && line.includes('grpc_method="Txn"')) {
+      handled += Number(line.slice(line.lastIndexOf(" ") + 1));
+    }
+  }
+  return handled;
+}
