@@ -129,6 +129,24 @@ export async function etcdAnchors(
 }
 
 /**
+ * How long `candidates` candidates take to stand in line on one Go client: the floor (a lease
+ * and a key on it for each) and etcd's Go `concurrency.Election` (a session and a campaign
+ * each), all at once, in milliseconds.
+ */
+export async function etcdScaleAnchors(
+  endpoints: readonly string[],
+  candidates: number,
+): Promise<AnchorResult[]> {
+  const binary = await goAnchor();
+  if (binary === undefined) return [];
+  const common = ["-endpoints", endpoints.join(","), "-candidates", String(candidates)];
+  return [
+    parse(await run(binary, [...common, "-mode", "register-floor"])),
+    parse(await run(binary, [...common, "-mode", "register"])),
+  ];
+}
+
+/**
  * Curator's `LeaderLatch` with `waiters` candidates behind the leader, settled or fresh, and
  * the Java client's floor (a delete seen by a data watch on a second session).
  */

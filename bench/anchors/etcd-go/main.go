@@ -1,8 +1,12 @@
 // The etcd anchors of the handoff benchmark, built from Debian's golang-etcd-server-dev in
 // GOPATH mode (no module download): etcd's own Go concurrency.Election, and the Go-client
-// floor, a delete seen by a watch on a second client.
+// floor, a delete seen by a watch on a second client; and, for the scale benchmark, how long
+// N candidates take to stand in line on one Go client.
 //
 // Usage: etcd-anchor -endpoints 127.0.0.1:2379 -mode election|floor -waiter settled|fresh -rounds N
+//
+//	etcd-anchor -endpoints 127.0.0.1:2379 -mode register|register-floor -candidates N
+//
 // Prints one JSON object: {"peer":…,"waiter":…,"samples":[ms…]}.
 package main
 
@@ -13,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"go.etcd.io/etcd/clientv3"
@@ -27,7 +32,17 @@ func main() {
 	waiter := flag.String("waiter", "settled", "settled (in line for 250 ms) or fresh")
 	rounds := flag.Int("rounds", 100, "measured rounds")
 	warmup := flag.Int("warmup", 10, "rounds run first and not measured")
+	candidates := flag.Int("candidates", 1000, "candidates of the register modes")
 	flag.Parse()
+
+	if strings.HasPrefix(*mode, "register") {
+		client := dial(*endpoints)
+		defer client.Close()
+		peer, took := register(client, *candidates, *mode == "register-floor")
+		out, _ := json.Marshal(map[string]any{"peer": peer, "samples": []float64{took}})
+		fmt.Println(string(out))
+		return
+	}
 
 	clients := [2]*clientv3.Client{dial(*endpoints), dial(*endpoints)}
 	defer clients[0].Close()
@@ -149,6 +164,55 @@ func floor(clients [2]*clientv3.Client, fresh bool) func(int) time.Duration {
 		}
 		fail(fmt.Errorf("the watch ended before the delete was seen"))
 		return 0
+	}
+}
+
+// register puts n candidates in line at once on one client and returns the milliseconds until
+// the last stood there. The floor grants a lease and puts a key on it for each, the least a
+// candidate of an election with a lease each must write; the election runs n goroutines of
+// concurrency.Election's Campaign, each on a session of its own, until all n keys exist (a
+// Campaign returns only when it wins, so its keys are counted on the server).
+func register(client *clientv3.Client, n int, floor bool) (string, float64) {
+	ctx := context.Background()
+	name := fmt.Sprintf("/bench-go-scale-%d", time.Now().UnixNano())
+	started := time.Now()
+	var wait sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wait.Add(1)
+		go func(i int) {
+			defer wait.Done()
+			if floor {
+				lease, err := client.Grant(ctx, 10)
+				if err != nil {
+					fail(err)
+				}
+				key := fmt.Sprintf("%s/%x", name, lease.ID)
+				if _, err := client.Put(ctx, key, "x", clientv3.WithLease(lease.ID)); err != nil {
+					fail(err)
+				}
+				return
+			}
+			session, err := concurrency.NewSession(client, concurrency.WithTTL(10))
+			if err != nil {
+				fail(err)
+			}
+			election := concurrency.NewElection(session, name)
+			go election.Campaign(ctx, fmt.Sprintf("c%d", i))
+		}(i)
+	}
+	wait.Wait()
+	if floor {
+		return "floor (Go client): lease + put each", float64(time.Since(started).Nanoseconds()) / 1e6
+	}
+	for {
+		response, err := client.Get(ctx, name+"/", clientv3.WithPrefix(), clientv3.WithCountOnly())
+		if err != nil {
+			fail(err)
+		}
+		if response.Count >= int64(n) {
+			return "etcd Go concurrency.Election", float64(time.Since(started).Nanoseconds()) / 1e6
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
