@@ -5,10 +5,12 @@
 //
 // Run: TSX_TSCONFIG_PATH=tsconfig.test.json pnpm exec tsx --expose-gc bench/etcd/scale.ts
 // Environment: CANDIDATES (default 1000), HANDOFFS (default 20), ELECTOR_ETCD_IMAGE;
+// HEAP_SNAPSHOT=<prefix> writes <prefix>-before/-after.heapsnapshot to diff by constructor;
 // BENCH_SERVERS=local for a local etcd process, BENCH_ETCD_ENDPOINTS for yours
 // (bench/servers.ts).
 import type { Logger } from "@elector/core";
 import { createEtcdElector, type EtcdElector, etcdClientOptions } from "@elector/etcd";
+import { writeHeapSnapshot } from "node:v8";
 import { Etcd3 } from "etcd3";
 import { etcdServer } from "../servers.js";
 import { delay, machine, ms, percentile, table } from "../stats.js";
@@ -42,7 +44,12 @@ class CountingLogger implements Logger {
   }
 }
 
-function heapMiB(): { heap: number; rss: number } {
+/** Where to write heap snapshots before and after the candidates, if anywhere. */
+const snapshotPrefix = process.env.HEAP_SNAPSHOT;
+
+function heapMiB(label: string): { heap: number; rss: number } {
+  globalThis.gc?.();
+  if (snapshotPrefix) writeHeapSnapshot(`${snapshotPrefix}-${label}.heapsnapshot`);
   globalThis.gc?.();
   const usage = process.memoryUsage();
   return { heap: usage.heapUsed / 2 ** 20, rss: usage.rss / 2 ** 20 };
@@ -53,7 +60,7 @@ async function main(): Promise<void> {
   const client = new Etcd3(etcdClientOptions({ endpoints: [etcd.address] }));
   const logger = new CountingLogger();
   const election = `bench-scale-${Date.now()}`;
-  const before = heapMiB();
+  const before = heapMiB("before");
 
   const started = performance.now();
   const electors: EtcdElector[] = [];
@@ -71,7 +78,7 @@ async function main(): Promise<void> {
   const observer = electors[0] as EtcdElector;
   const inLine = (await observer.participants()).length;
   if (inLine !== candidates) throw new Error(`${inLine} candidates in line, not ${candidates}`);
-  const after = heapMiB();
+  const after = heapMiB("after");
   // Where the time went: the last lease granted, the last join answered, the last waiter.
   const at = (message: string) => (logger.last.get(message) ?? Number.NaN) - started;
   const registeredMs = at("joined the line");
