@@ -103,16 +103,18 @@ export class Line {
    * while the answer was on its way (it learns the predecessor's key from that answer).
    */
   recordDeletes(): DeleteLog {
-    const deletes = new Map<string, bigint>();
+    // Dropped on close: a waiter keeps its closed log until it leads, one per candidate.
+    let deletes: Map<string, bigint> | undefined = new Map();
     this.#logs.add(deletes);
     return {
       deletedAfter: (key, revision) => {
-        const deleted = deletes.get(key.toString("latin1"));
+        const deleted = deletes?.get(key.toString("latin1"));
         return deleted !== undefined && deleted > revision ? deleted : undefined;
       },
       close: () => {
+        if (deletes === undefined) return;
         this.#logs.delete(deletes);
-        deletes.clear();
+        deletes = undefined;
       },
     };
   }
