@@ -12,9 +12,10 @@
 // HEAP_SNAPSHOT=<prefix> writes <prefix>-before/-after.heapsnapshot to diff by constructor;
 // BENCH_SERVERS=local for a local etcd process, BENCH_ETCD_ENDPOINTS for yours
 // (bench/servers.ts).
+
+import { writeHeapSnapshot } from "node:v8";
 import type { Logger } from "@elector/core";
 import { createEtcdElector, type EtcdElector, etcdClientOptions } from "@elector/etcd";
-import { writeHeapSnapshot } from "node:v8";
 import { Etcd3 } from "etcd3";
 import { etcdServer } from "../servers.js";
 import { delay, machine, ms, percentile, table } from "../stats.js";

@@ -91,7 +91,8 @@ export class OwnWrites<T> {
 
   /** A proclaim of `value` got no answer: etcd may have applied it, or may still. */
   unanswered(value: string): void {
-    (this.#unanswered ??= new Map()).set(value, undefined);
+    this.#unanswered ??= new Map();
+    this.#unanswered.set(value, undefined);
   }
 
   /**
@@ -121,6 +122,7 @@ export class OwnWrites<T> {
   }
 
   #revision(revision: bigint): void {
-    (this.#revisions ??= new Set()).add(revision);
+    this.#revisions ??= new Set();
+    this.#revisions.add(revision);
   }
 }
