@@ -9,12 +9,13 @@ import type {
   Participant,
   ReadOptions,
 } from "./elector.js";
+import { ElectorObserver } from "./elector-observer.js";
 import { CampaignInProgressError, ElectorClosedError } from "./errors.js";
 import { type ElectorEvents, TypedEvents } from "./events.js";
 import { LeaderFeed } from "./leader-feed.js";
 import type { Logger } from "./logger.js";
-import { linkSignals, raceSignal } from "./signals.js";
-import { Term, type TermObserver } from "./term.js";
+import { type LinkedSignal, linkSignals, raceSignal } from "./signals.js";
+import { Term } from "./term.js";
 
 /** What {@link DrivenElector} needs besides its driver. */
 export interface DrivenElectorOptions {
@@ -47,7 +48,8 @@ export class DrivenElector implements Elector {
   readonly #driver: ElectionDriver;
   /** Aborted by close(): every wait of this elector listens to it. */
   readonly #closing = new AbortController();
-  readonly #pending = new Set<Promise<unknown>>();
+  /** What this elector's terms report to; kept off the public surface. */
+  readonly #observer: ElectorObserver;
   #term: Term | undefined;
   /** The driver's campaign under way: a new one waits until it has settled. */
   #campaigning: Promise<unknown> | undefined;
@@ -64,6 +66,7 @@ export class DrivenElector implements Elector {
     this.id = options.id;
     this.#logger = options.logger;
     this.#events = new TypedEvents(options.logger);
+    this.#observer = new ElectorObserver(this.election, this.id, this.#logger, this.#events);
     this.#driver = makeDriver({
       election: this.election,
       id: this.id,
@@ -97,7 +100,13 @@ export class DrivenElector implements Elector {
     }
     const term = new Term(this.election, this.id, this.#observer);
     this.#term = term;
-    const withdraw = linkSignals(options.signal, this.#closing.signal);
+    // Without a caller's signal only close() withdraws: its signal serves as is. A link is an
+    // AbortController, and an AbortSignal's listener tables cost some 600 B per waiting
+    // candidate.
+    const withdraw: LinkedSignal =
+      options.signal === undefined
+        ? { signal: this.#closing.signal, dispose: () => {} }
+        : linkSignals(options.signal, this.#closing.signal);
     const driverSignal = linkSignals(withdraw.signal, term.signal);
     this.#logger.debug("campaigning");
     try {
@@ -186,7 +195,7 @@ export class DrivenElector implements Elector {
       await term.release().catch((error: unknown) => this.#observer.releaseFailed(term, error));
     }
     this.#closing.abort(new ElectorClosedError("the operation"));
-    await Promise.allSettled([...this.#pending]);
+    await Promise.allSettled([...this.#observer.pending]);
     try {
       await this.#driver.close();
     } catch (error) {
@@ -212,73 +221,8 @@ export class DrivenElector implements Elector {
     this.#events.off(event, listener);
   }
 
-  /** What this elector's terms report to; kept off the public surface. */
-  readonly #observer: TermObserver = {
-    elected: (term) => {
-      this.#logger.info({ token: term.token.toString() }, "elected");
-      const timings = term.timings;
-      this.#events.emit("elected", {
-        election: this.election,
-        id: this.id,
-        token: term.token,
-        leadership: term,
-        campaignMs: timings?.campaignMs ?? 0,
-        handoffMs: timings?.handoffMs,
-      });
-    },
-    renewed: (term) => {
-      this.#events.emit("renewed", {
-        election: this.election,
-        id: this.id,
-        token: term.token,
-        deadline: term.deadline(),
-      });
-    },
-    ended: (term, error) => {
-      const level = error.code === "resigned" || error.code === "closed" ? "info" : "warn";
-      this.#logger[level]({ token: term.token.toString(), reason: error.code }, "leadership ended");
-      this.#events.emit("lost", {
-        election: this.election,
-        id: this.id,
-        token: term.token,
-        reason: error.code,
-        error,
-      });
-    },
-    suspended: (term, cause) => {
-      this.#logger.warn({ cause }, "suspended");
-      this.#events.emit("suspended", {
-        election: this.election,
-        id: this.id,
-        token: term.won ? term.token : undefined,
-        cause,
-      });
-    },
-    resumed: (term, suspendedMs) => {
-      this.#logger.info({ suspendedMs }, "resumed");
-      this.#events.emit("resumed", {
-        election: this.election,
-        id: this.id,
-        token: term.won ? term.token : undefined,
-        suspendedMs,
-      });
-    },
-    releasing: (_term, release) => {
-      this.#track(release).catch(() => {});
-    },
-    releaseFailed: (term, error) => {
-      this.#report(
-        new Error(
-          `could not delete the key of term ${term.token} of election ${JSON.stringify(this.election)}; it goes when its lease or session expires`,
-          { cause: error },
-        ),
-      );
-    },
-  };
-
   #report(error: Error): void {
-    this.#logger.error({ err: error }, error.message);
-    this.#events.emit("error", error);
+    this.#observer.report(error);
   }
 
   async #read<T>(
@@ -303,9 +247,6 @@ export class DrivenElector implements Elector {
   }
 
   #track<T>(promise: Promise<T>): Promise<T> {
-    this.#pending.add(promise);
-    const forget = () => this.#pending.delete(promise);
-    promise.then(forget, forget);
-    return promise;
+    return this.#observer.track(promise);
   }
 }

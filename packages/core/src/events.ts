@@ -12,9 +12,11 @@ export type EventMap = { [event: string]: unknown[] };
  */
 export class TypedEvents<Events extends EventMap> {
   // Listeners are stored untyped; on() and emit() keep each event's types.
-  readonly #listeners = new Map<keyof Events, Set<unknown>>();
+  // Both made on first use: most electors never get a listener, and with a thousand on a
+  // process their empty tables were a large share of each candidate's heap.
+  #listeners: Map<keyof Events, Set<unknown>> | undefined;
   /** What once() registered for each listener it was given, so that off() finds it. */
-  readonly #onceWrappers = new WeakMap<object, unknown>();
+  #onceWrappers: WeakMap<object, unknown> | undefined;
   readonly #logger: Logger;
 
   constructor(logger: Logger) {
@@ -27,6 +29,7 @@ export class TypedEvents<Events extends EventMap> {
    * @returns a function that removes the listener.
    */
   on<E extends keyof Events>(event: E, listener: (...args: Events[E]) => void): () => void {
+    this.#listeners ??= new Map();
     let set = this.#listeners.get(event);
     if (set === undefined) {
       set = new Set();
@@ -42,25 +45,26 @@ export class TypedEvents<Events extends EventMap> {
       off();
       listener(...args);
     };
+    this.#onceWrappers ??= new WeakMap();
     this.#onceWrappers.set(listener, wrapper);
     const off = this.on(event, wrapper);
     return () => {
-      this.#onceWrappers.delete(listener);
+      this.#onceWrappers?.delete(listener);
       off();
     };
   }
 
   /** Removes a listener added with {@link on} or {@link once}. */
   off<E extends keyof Events>(event: E, listener: (...args: Events[E]) => void): void {
-    const set = this.#listeners.get(event);
+    const set = this.#listeners?.get(event);
     set?.delete(listener);
-    const wrapper = this.#onceWrappers.get(listener);
-    if (wrapper !== undefined && set?.delete(wrapper)) this.#onceWrappers.delete(listener);
+    const wrapper = this.#onceWrappers?.get(listener);
+    if (wrapper !== undefined && set?.delete(wrapper)) this.#onceWrappers?.delete(listener);
   }
 
   /** @internal Calls every listener of `event` in the order they were added. */
   emit<E extends keyof Events>(event: E, ...args: Events[E]): void {
-    const set = this.#listeners.get(event);
+    const set = this.#listeners?.get(event);
     if (set === undefined) return;
     for (const listener of [...set]) {
       try {

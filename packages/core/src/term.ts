@@ -28,6 +28,18 @@ export interface TermTimings {
 /** What a passed deadline says unless the driver names it otherwise. */
 const noRenewalInTime = "no renewal was acknowledged before the local deadline";
 
+/** What a passed deadline ends a term with. */
+interface DeadlineLoss {
+  readonly reason: LossReason;
+  readonly describe: () => string;
+}
+
+/** Until the driver names it: one frozen object for every term, not one per term. */
+const unnamedDeadlineLoss: DeadlineLoss = Object.freeze({
+  reason: "deadline-passed",
+  describe: () => noRenewalInTime,
+});
+
 const abortedOf = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted")?.get;
 const reasonOf = Object.getOwnPropertyDescriptor(AbortSignal.prototype, "reason")?.get;
 const throwIfAborted = AbortSignal.prototype.throwIfAborted;
@@ -94,10 +106,7 @@ export class Term implements Leadership, TermControl {
   #deadlineTimer: NodeJS.Timeout | undefined;
   /** A judgement of the deadline is scheduled for after the pending I/O. */
   #judging = false;
-  #deadlineLoss: { readonly reason: LossReason; readonly describe: () => string } = {
-    reason: "deadline-passed",
-    describe: () => noRenewalInTime,
-  };
+  #deadlineLoss: DeadlineLoss = unnamedDeadlineLoss;
   #suspendedAt: number | undefined;
   /** When the campaign began, and when it last found no candidate ahead of it. */
   readonly #campaignStartedAt = now();

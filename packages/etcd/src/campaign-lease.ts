@@ -76,6 +76,16 @@ export class CampaignLease {
     this.#lease = lease;
     const ttl = Number(granted.TTL);
     this.#extend(sentAt, ttl);
+    this.#keep(lease, ttl);
+    this.#settings.logger.debug({ lease: lease.hex, ttlSeconds: ttl }, "lease granted");
+    return BigInt(granted.header.revision);
+  }
+
+  /**
+   * Hands the lease to the keeper. Apart from grant(): its callbacks live as long as the lease,
+   * and closures made there would keep grant()'s whole scope alive with them.
+   */
+  #keep(lease: GrantedLease, ttl: number): void {
     this.#stopKeeping = this.#settings.keeper.keep(lease.id, ttl, {
       renewed: (renewalSentAt, renewedTtl) => this.#extend(renewalSentAt, renewedTtl),
       expired: () =>
@@ -84,8 +94,6 @@ export class CampaignLease {
           `etcd answered a keep-alive of lease ${lease.hex} with TTL 0: the lease is gone`,
         ),
     });
-    this.#settings.logger.debug({ lease: lease.hex, ttlSeconds: ttl }, "lease granted");
-    return BigInt(granted.header.revision);
   }
 
   /** Stops the keep-alives; the lease then expires within its TTL unless revoked first. */

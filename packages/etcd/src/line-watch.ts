@@ -53,7 +53,7 @@ export class Line {
   /** The created answer's revision: the line covers every change after it. */
   #revision = -1n;
   readonly #listeners = new Map<string, Set<LineKeyListener>>();
-  readonly #logs = new Set<Map<string, bigint>>();
+  readonly #logs = new Set<RecordedDeletes>();
   /** The listeners told a change in the answer being dispatched: told `settled` at its end. */
   readonly #touched = new Set<LineKeyListener>();
   #watch: { close(): void } | undefined;
@@ -103,18 +103,9 @@ export class Line {
    * while the answer was on its way (it learns the predecessor's key from that answer).
    */
   recordDeletes(): DeleteLog {
-    const deletes = new Map<string, bigint>();
-    this.#logs.add(deletes);
-    return {
-      deletedAfter: (key, revision) => {
-        const deleted = deletes.get(key.toString("latin1"));
-        return deleted !== undefined && deleted > revision ? deleted : undefined;
-      },
-      close: () => {
-        this.#logs.delete(deletes);
-        deletes.clear();
-      },
-    };
+    const log = new RecordedDeletes(this.#logs);
+    this.#logs.add(log);
+    return log;
   }
 
   /** @internal etcd created the watch that feeds this line, at `revision`. */
@@ -128,7 +119,7 @@ export class Line {
     if (this.#broken) return;
     const name = kv.key.toString("latin1");
     if (type === "delete") {
-      for (const deletes of this.#logs) deletes.set(name, BigInt(kv.mod_revision));
+      for (const log of this.#logs) log.deleted(name, BigInt(kv.mod_revision));
     }
     const listeners = this.#listeners.get(name);
     if (listeners === undefined) return;
@@ -155,9 +146,44 @@ export class Line {
     const listeners = [...this.#listeners.values()].flatMap((set) => [...set]);
     this.#listeners.clear();
     this.#touched.clear();
-    for (const deletes of this.#logs) deletes.clear();
+    for (const log of this.#logs) log.clear();
     this.#logs.clear();
     for (const listener of listeners) listener.interrupted(error);
+  }
+}
+
+/**
+ * A {@link DeleteLog} of one {@link Line}. A class: a waiter keeps its closed log until it
+ * leads, and a thousand waiters each kept two closures and their scope.
+ */
+class RecordedDeletes implements DeleteLog {
+  /** Key → latest delete revision; dropped on close. */
+  #deletes: Map<string, bigint> | undefined = new Map();
+  readonly #logs: Set<RecordedDeletes>;
+
+  constructor(logs: Set<RecordedDeletes>) {
+    this.#logs = logs;
+  }
+
+  deletedAfter(key: Buffer, revision: bigint): bigint | undefined {
+    const deleted = this.#deletes?.get(key.toString("latin1"));
+    return deleted !== undefined && deleted > revision ? deleted : undefined;
+  }
+
+  close(): void {
+    if (this.#deletes === undefined) return;
+    this.#logs.delete(this);
+    this.#deletes = undefined;
+  }
+
+  /** The line saw `name` deleted at `revision`. */
+  deleted(name: string, revision: bigint): void {
+    this.#deletes?.set(name, revision);
+  }
+
+  /** The line broke: what was seen is forgotten. */
+  clear(): void {
+    this.#deletes?.clear();
   }
 }
 

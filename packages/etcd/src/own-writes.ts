@@ -13,13 +13,15 @@
  * what the owner holds them as (the watch's key-value).
  */
 export class OwnWrites<T> {
+  // Both made on first use: a waiting candidate has written its key once and lost no proclaim,
+  // and with a thousand of them on a client, empty tables are a large share of their heap.
   /** Revisions of the writes etcd answered, and of puts accepted as ours. */
-  readonly #revisions = new Set<bigint>();
+  #revisions: Set<bigint> | undefined;
   /**
    * Values of proclaims that got no answer. Each maps to the revision of the next own write
    * that was answered, if any: a put of that value at or after it is not the lost proclaim.
    */
-  readonly #unanswered = new Map<string, bigint | undefined>();
+  #unanswered: Map<string, bigint | undefined> | undefined;
   #underWay = 0;
   #held: T[] = [];
   #modRevision = 0n;
@@ -36,7 +38,7 @@ export class OwnWrites<T> {
 
   /** How many lost proclaims are remembered; for tests. */
   get unansweredCount(): number {
-    return this.#unanswered.size;
+    return this.#unanswered?.size ?? 0;
   }
 
   /** A write is sent. Call {@link end} once it settled, whatever the outcome. */
@@ -62,13 +64,14 @@ export class OwnWrites<T> {
 
   /** The create went through: the key was created at `revision`. */
   created(revision: bigint): void {
-    this.#revisions.add(revision);
+    this.#revision(revision);
     this.#modRevision = revision;
   }
 
   /** An earlier create was applied although its answer was lost: the key as found. */
   adopted(createRevision: bigint, modRevision: bigint): void {
-    this.#revisions.add(createRevision).add(modRevision);
+    this.#revision(createRevision);
+    this.#revision(modRevision);
     this.#modRevision = modRevision;
   }
 
@@ -77,15 +80,18 @@ export class OwnWrites<T> {
    * bound yet: sent before it, they were applied before it or never.
    */
   answered(revision: bigint): void {
-    this.#revisions.add(revision);
+    this.#revision(revision);
     if (revision > this.#modRevision) this.#modRevision = revision;
-    for (const [value, before] of this.#unanswered) {
-      if (before === undefined) this.#unanswered.set(value, revision);
+    const unanswered = this.#unanswered;
+    if (unanswered === undefined) return;
+    for (const [value, before] of unanswered) {
+      if (before === undefined) unanswered.set(value, revision);
     }
   }
 
   /** A proclaim of `value` got no answer: etcd may have applied it, or may still. */
   unanswered(value: string): void {
+    this.#unanswered ??= new Map();
     this.#unanswered.set(value, undefined);
   }
 
@@ -95,8 +101,8 @@ export class OwnWrites<T> {
    * answered write.
    */
   isOwn(modRevision: bigint, value: string): boolean {
-    if (this.#revisions.has(modRevision)) return true;
-    if (!this.#unanswered.has(value)) return false;
+    if (this.#revisions?.has(modRevision) === true) return true;
+    if (this.#unanswered?.has(value) !== true) return false;
     const before = this.#unanswered.get(value);
     return before === undefined || modRevision < before;
   }
@@ -106,10 +112,17 @@ export class OwnWrites<T> {
    * earlier put can come any more: lost proclaims bounded by this revision are forgotten.
    */
   accept(revision: bigint): void {
-    this.#revisions.add(revision);
+    this.#revision(revision);
     if (revision > this.#modRevision) this.#modRevision = revision;
-    for (const [value, before] of this.#unanswered) {
-      if (before !== undefined && before <= revision) this.#unanswered.delete(value);
+    const unanswered = this.#unanswered;
+    if (unanswered === undefined) return;
+    for (const [value, before] of unanswered) {
+      if (before !== undefined && before <= revision) unanswered.delete(value);
     }
+  }
+
+  #revision(revision: bigint): void {
+    this.#revisions ??= new Set();
+    this.#revisions.add(revision);
   }
 }
