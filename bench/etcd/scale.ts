@@ -17,6 +17,7 @@ import { writeHeapSnapshot } from "node:v8";
 import type { Logger } from "@elector/core";
 import { createEtcdElector, type EtcdElector, etcdClientOptions } from "@elector/etcd";
 import { Etcd3 } from "etcd3";
+import { etcdScaleAnchors } from "../anchors.js";
 import { etcdServer } from "../servers.js";
 import { delay, machine, ms, percentile, table } from "../stats.js";
 
@@ -130,6 +131,9 @@ async function main(): Promise<void> {
   await Promise.allSettled(pending.values());
   const closeMs = performance.now() - closing;
   client.close();
+  // The same line's writes from Go, on the same server, after ours: a lease and a key each
+  // (the floor), and etcd's Go concurrency.Election (bench/anchors.ts).
+  const anchors = await etcdScaleAnchors([etcd.address], candidates);
 
   console.log(
     `${candidates} candidates on one election, one shared client, TTL ${ttlSeconds} s, on ${etcd.description}`,
@@ -143,6 +147,10 @@ async function main(): Promise<void> {
         ["every lease granted (last grant's answer)", granted],
         ["all registered (last join's answer: every key in line)", `${ms(registeredMs)} ms`],
         ["all waiting (every waiter registered on the line)", `${ms(waitingMs)} ms`],
+        ...anchors.map((anchor) => [
+          `${anchor.peer}: ${candidates} in line on one Go client`,
+          `${ms(anchor.samples[0] ?? Number.NaN)} ms`,
+        ]),
         [
           "heap used by the candidates",
           `${(after.heap - before.heap).toFixed(1)} MiB (${(((after.heap - before.heap) * 1024) / candidates).toFixed(1)} KiB each)`,
