@@ -8,32 +8,14 @@
 // Environment: ROUNDS (default 200), WIRE_IDLE_MS (default "0,250"), and the servers of
 // bench/servers.ts (BENCH_SERVERS=local, BENCH_ETCD_ENDPOINTS).
 import { type ClientHttp2Session, type ClientHttp2Stream, connect } from "node:http2";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { Etcd3 } from "etcd3";
 import { etcdServer } from "../servers.js";
 import { delay, machine, ms, percentile, table } from "../stats.js";
+import { etcdserverpb, grpc, ownConnection } from "./wire-grpc.js";
 
 const rounds = Number(process.env.ROUNDS ?? 200);
 const warmup = 20;
 const idles = (process.env.WIRE_IDLE_MS ?? "0,250").split(",").map(Number);
-
-// biome-ignore lint/suspicious/noExplicitAny: a probe over dynamically loaded services.
-type Loaded = any;
-const etcd3Require = createRequire(createRequire(import.meta.url).resolve("etcd3"));
-const grpc: Loaded = etcd3Require("@grpc/grpc-js");
-const protoLoader: Loaded = etcd3Require("@grpc/proto-loader");
-const protoDir = join(dirname(etcd3Require.resolve("etcd3/package.json")), "proto");
-const etcdserverpb = grpc.loadPackageDefinition(
-  protoLoader.loadSync(join(protoDir, "rpc.proto"), {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  }),
-).etcdserverpb;
-const ownConnection = { "grpc.use_local_subchannel_pool": 1 };
 
 /** The steps of one call, in milliseconds from the call; set only while a round is timed. */
 let steps: Map<string, number> | undefined;

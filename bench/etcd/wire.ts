@@ -17,39 +17,15 @@
 // put and the delete, how long client and server were idle; BENCH_SERVERS=local for a local
 // etcd process, BENCH_ETCD_ENDPOINTS for yours (bench/servers.ts).
 import { connect, constants as http2 } from "node:http2";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
 import { Etcd3, type Watcher } from "etcd3";
 import { etcdServer } from "../servers.js";
 import { delay, machine, ms, percentile, table } from "../stats.js";
 import { goWire, wallMs } from "./wire-go.js";
+import { etcdserverpb, grpc, type Loaded, ownConnection } from "./wire-grpc.js";
 
 const rounds = Number(process.env.ROUNDS ?? 200);
 const warmup = 20;
 const idles = (process.env.WIRE_IDLE_MS ?? "0,250").split(",").map(Number);
-
-// grpc-js and proto-loader as etcd3 itself loads them (the same versions on both sides, and
-// no dependency of ours), untyped: the probe calls the services that they load at run time.
-// biome-ignore lint/suspicious/noExplicitAny: a probe over dynamically loaded services.
-type Loaded = any;
-const etcd3Require = createRequire(createRequire(import.meta.url).resolve("etcd3"));
-const grpc: Loaded = etcd3Require("@grpc/grpc-js");
-const protoLoader: Loaded = etcd3Require("@grpc/proto-loader");
-const protoDir = join(dirname(etcd3Require.resolve("etcd3/package.json")), "proto");
-const etcdserverpb = (
-  grpc.loadPackageDefinition(
-    protoLoader.loadSync(join(protoDir, "rpc.proto"), {
-      keepCase: true,
-      longs: String,
-      enums: String,
-      defaults: true,
-      oneofs: true,
-    }),
-  ) as Loaded
-).etcdserverpb;
-
-/** A connection of its own for each client, as separate processes would have. */
-const ownConnection = { "grpc.use_local_subchannel_pool": 1 };
 
 /** A side that writes: resolves with the wall-clock times of the call and its answer. */
 interface Writer {
