@@ -89,6 +89,21 @@ afterEach(async () => {
 });
 
 describe("DrivenElector", () => {
+  it("lets twenty reads wait at once without a listener-leak warning on its close signal", async () => {
+    const { elector } = scripted();
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on("warning", onWarning);
+    try {
+      await Promise.all(Array.from({ length: 20 }, () => elector.participants()));
+      // Node emits the warning on a later tick.
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off("warning", onWarning);
+    }
+    expect(warnings).not.toContain("MaxListenersExceededWarning");
+  });
+
   it("does not resolve a campaign that an elected listener aborted, and deletes its key", async () => {
     const { elector, driver } = scripted();
     const controller = new AbortController();

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { abortSignal, advertisedValue, optionsObject } from "./config/validate.js";
 import type { DriverContext, ElectionDriver } from "./driver.js";
 import type {
@@ -64,6 +65,9 @@ export class DrivenElector implements Elector {
   ) {
     this.election = options.election;
     this.id = options.id;
+    // Every wait of this elector listens to its close signal, and removes its listener when
+    // it ends: a dozen concurrent reads are not a leak, and must not warn of one.
+    setMaxListeners(0, this.#closing.signal);
     this.#logger = options.logger;
     this.#events = new TypedEvents(options.logger);
     this.#observer = new ElectorObserver(this.election, this.id, this.#logger, this.#events);
