@@ -29,6 +29,11 @@ for major in "${majors[@]}"; do
     mv "$dir.partial" "$dir"
   fi
   echo "unit tests on Node $("$dir/bin/node" --version)"
-  PATH="$PWD/$dir/bin:$PATH" pnpm exec vitest run --project unit --reporter=dot || status=1
+  results=".cache/test-results-node-$major.json"
+  PATH="$PWD/$dir/bin:$PATH" pnpm exec vitest run --project unit --reporter=dot \
+    --reporter=json --outputFile.json="$results" || status=1
+  # The names of failed tests, kept for the recap at the end of .ci/run.
+  node scripts/test-summary.mjs "$results" >".cache/test-summary-node-$major.txt" || status=1
+  cat ".cache/test-summary-node-$major.txt"
 done
 exit "$status"

@@ -1,14 +1,21 @@
 // Prints vitest's JSON results as one closing line, "N passed, N failed, N skipped", per
-// project first. Exits non-zero when a test failed, was skipped, or none ran at all.
+// project first, after the name of every test that failed or was skipped and of every file
+// that failed to load. Exits non-zero when a test failed, was skipped, or none ran at all.
 import { readFileSync } from "node:fs";
 
 const file = process.argv[2] ?? ".cache/test-results.json";
 const results = JSON.parse(readFileSync(file, "utf8"));
 const byProject = new Map();
+const root = `${process.cwd()}/`;
 let failedSuites = 0;
 for (const suite of results.testResults) {
-  if (suite.status === "failed" && suite.assertionResults.length === 0) failedSuites++;
+  const file = suite.name.startsWith(root) ? suite.name.slice(root.length) : suite.name;
+  if (suite.status === "failed" && suite.assertionResults.length === 0) {
+    failedSuites++;
+    console.log(`failed to load: ${file}: ${suite.message ?? ""}`.trimEnd());
+  }
   for (const test of suite.assertionResults) {
+    if (test.status !== "passed") console.log(`${test.status}: ${file} > ${test.fullName}`);
     const project =
       suite.name.includes("/test/integration/") ||
       /\/test\/conformance\/(?!memory)/.test(suite.name)
