@@ -30,6 +30,8 @@ export interface ServerSpec {
   readonly network?: { readonly name: string; readonly aliases: readonly string[] };
   /** Host files copied into the container before it starts (certificates, say). */
   readonly files?: readonly { readonly source: string; readonly target: string }[];
+  /** Files written into the container before it starts, from their content. */
+  readonly contents?: readonly { readonly content: string; readonly target: string }[];
 }
 
 /** A started server container and what its Started… class needs to manage it. */
@@ -86,6 +88,7 @@ export async function startServer(
       .withStartupTimeout(spec.startupTimeoutMs);
     if (spec.command !== undefined) container.withCommand([...spec.command]);
     if (spec.files !== undefined) container.withCopyFilesToContainer([...spec.files]);
+    if (spec.contents !== undefined) container.withCopyContentToContainer([...spec.contents]);
     if (spec.network !== undefined) {
       // With aliases, testcontainers creates the container on the default bridge (which
       // publishes the port) and joins this network before starting it: a later disconnect

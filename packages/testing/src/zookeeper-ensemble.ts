@@ -16,6 +16,7 @@ import {
   type ZooKeeperTiming,
   zooKeeperClientPort,
   zooKeeperEnvironment,
+  zooKeeperFiles,
   zooKeeperProbe,
 } from "./zookeeper-container.js";
 
@@ -90,6 +91,7 @@ export class ZooKeeperEnsemble extends ServerBuilder<StartedZooKeeperEnsemble> {
               ZOO_SERVERS: servers,
               ...this.environment,
             },
+            contents: zooKeeperFiles,
             probe: zooKeeperProbe,
             startupTimeoutMs: this.startupTimeoutMs,
             what: `zookeeper server ${myId}`,
