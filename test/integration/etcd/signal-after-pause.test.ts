@@ -54,7 +54,13 @@ describe("a frozen etcd leader that checks only leadership.signal", () => {
     const story = JSON.stringify(
       frozen.events.filter((event) => event.event !== "tick" || near.slice(0, 60).includes(event)),
     );
-    expect(woke, `the first read of the signal after SIGCONT; events: ${story}`).toMatchObject({
+    const successorStory = JSON.stringify(
+      successor.events.filter((event) => event.event !== "tick"),
+    );
+    expect(
+      woke,
+      `the first read of the signal after SIGCONT; frozen at ${frozenAt}, thawed at ${thawedAt}; events: ${story}; the successor's: ${successorStory}`,
+    ).toMatchObject({
       aborted: true,
     });
     await frozen.waitFor(
