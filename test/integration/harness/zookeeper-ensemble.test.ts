@@ -33,7 +33,10 @@ describe("ZooKeeperEnsemble", () => {
       took.push(Math.round(performance.now() - restartedAt));
       expect(await leader.getMode()).toBe("follower");
     }
-    expect(took.filter((ms) => ms > rejoinMs), `restarts (ms): ${took.join(", ")}`).toEqual([]);
+    expect(
+      took.filter((ms) => ms > rejoinMs),
+      `restarts (ms): ${took.join(", ")}`,
+    ).toEqual([]);
   });
 
   it("a leader cut off by disconnect() stops serving its clients while the other two keep quorum, and serves again after reconnect()", async () => {
